@@ -1,0 +1,123 @@
+//! Benchmark: in-process dispatch of `v-list-user alice json`, and HTTPS keep-alive requests
+//! from one client (access key and legacy password), each as p50/p99 over many samples.
+//!
+//! Run: `cargo bench -p hearth --bench dispatch`. Prints one table; figures go in
+//! BENCHMARKS.md with the command.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hearth::service::{Hearth, Options};
+
+const WARMUP: usize = 300;
+const SAMPLES: usize = 5_000;
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    println!(
+        "| {name} | {} | {:.1} | {:.1} | {:.1} |",
+        samples.len(),
+        percentile(&samples, 0.50).as_secs_f64() * 1e6,
+        percentile(&samples, 0.99).as_secs_f64() * 1e6,
+        mean.as_secs_f64() * 1e6,
+    );
+}
+
+fn args(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temporary data root");
+    let data_dir = dir.path().to_path_buf();
+    hearth::init::init(&data_dir, Some(ADMIN_PASSWORD))
+        .await
+        .expect("init");
+    let hearth = Arc::new(Hearth::open(&Options::new(&data_dir)).await.expect("open"));
+    let created = hearth
+        .call_local(
+            "v-add-user",
+            &args(&["alice", "alice-password", "alice@example.com", "default", "Alice", "Example"]),
+        )
+        .await
+        .expect("add alice");
+    assert_eq!(created.code, 0, "{}", created.output);
+
+    println!("| benchmark | samples | p50 µs | p99 µs | mean µs |");
+    println!("|---|---|---|---|---|");
+
+    let list_args = args(&["alice", "json"]);
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..WARMUP + SAMPLES {
+        let started = Instant::now();
+        let outcome = hearth.call_local("v-list-user", &list_args).await.expect("call");
+        let elapsed = started.elapsed();
+        assert_eq!(outcome.code, 0);
+        if i >= WARMUP {
+            samples.push(elapsed);
+        }
+    }
+    report("in-process `v-list-user alice json`", samples);
+
+    let key = hearth::keys::add_access_key(hearth.root(), "admin", "", "bench")
+        .expect("access key");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = {
+        let hearth = hearth.clone();
+        let data_dir = data_dir.clone();
+        tokio::spawn(async move {
+            hearth::server::serve_with(hearth, "127.0.0.1:0".parse().unwrap(), &data_dir, |addr| {
+                let _ = tx.send(addr);
+            })
+            .await
+        })
+    };
+    let addr = rx.await.expect("server address");
+    let url = format!("https://{addr}/api/");
+    let client = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .pool_max_idle_per_host(1)
+        .build()
+        .expect("client");
+    let hash = format!("{}:{}", key.id, key.secret);
+    let modes: [(&str, Vec<(&str, &str)>); 2] = [
+        (
+            "HTTPS keep-alive, access key, `v-list-user alice json`",
+            vec![("hash", hash.as_str()), ("cmd", "v-list-user"), ("arg1", "alice"), ("arg2", "json")],
+        ),
+        (
+            "HTTPS keep-alive, legacy password, `v-list-user alice json`",
+            vec![
+                ("user", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("cmd", "v-list-user"),
+                ("arg1", "alice"),
+                ("arg2", "json"),
+            ],
+        ),
+    ];
+    for (name, form) in modes {
+        let mut samples = Vec::with_capacity(SAMPLES);
+        for i in 0..WARMUP + SAMPLES {
+            let started = Instant::now();
+            let response = client.post(&url).form(&form).send().await.expect("request");
+            let status = response.status();
+            let body = response.bytes().await.expect("body");
+            let elapsed = started.elapsed();
+            assert!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&body));
+            if i >= WARMUP {
+                samples.push(elapsed);
+            }
+        }
+        report(name, samples);
+    }
+    server.abort();
+}

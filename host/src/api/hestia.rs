@@ -1,0 +1,642 @@
+//! HestiaCP's `POST /api/` (`web/api/index.php`), byte for byte: body parsing, the legacy and
+//! access-key flows in Hestia's check order, and its response rules.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hearth_sdk::ReturnCode;
+
+use crate::audit::{AuditRecord, redact};
+use crate::auth::{self, Principal};
+use crate::authlog;
+use crate::policy::{self, ApiMode};
+use crate::runtime::Outcome;
+use crate::service::Hearth;
+
+/// The body of every unparsable request.
+pub const NULL_DATA_ERROR: &str = "Error: data received is null or invalid, check https://hestiacp.com/docs/server-administration/rest-api.html";
+
+/// PHP's `trim()` character set.
+const PHP_TRIM: &[char] = &[' ', '\t', '\n', '\r', '\0', '\x0B'];
+
+/// Request fields after PHP's parsing: `$_POST`, or the decoded JSON object.
+pub type Fields = HashMap<String, String>;
+
+/// A fully parsed API call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiRequest {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub hash: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    /// `returncode=yes`: the body is the exit code.
+    pub code_mode: bool,
+    /// `cmd`, trimmed.
+    pub command: String,
+    /// `arg1..arg13` that are set, trimmed, gaps collapsed.
+    pub args: Vec<String>,
+}
+
+/// Which flow a request takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Legacy,
+    AccessKey,
+}
+
+impl ApiRequest {
+    /// Hestia's dispatch: `hash=ID:SECRET` (20:40) becomes an access key; then access key and
+    /// secret → access-key flow; `user` or `hash` → legacy; otherwise `None` (405).
+    pub fn from_fields(mut fields: Fields) -> Option<(Self, Flow)> {
+        if !fields.contains_key("access_key")
+            && let Some(hash) = fields.get("hash")
+            && let Some((id, secret)) = hash.split_once(':')
+            && !secret.contains(':')
+            && id.chars().count() == 20
+            && secret.chars().count() == 40
+        {
+            let (id, secret) = (id.to_string(), secret.to_string());
+            fields.insert("access_key".into(), id);
+            fields.insert("secret_key".into(), secret);
+            fields.remove("hash");
+        }
+        let flow = if fields.contains_key("access_key") && fields.contains_key("secret_key") {
+            Flow::AccessKey
+        } else if fields.contains_key("user") || fields.contains_key("hash") {
+            Flow::Legacy
+        } else {
+            return None;
+        };
+        let args = (1..=13)
+            .filter_map(|n| fields.get(&format!("arg{n}")))
+            .map(|arg| arg.trim_matches(PHP_TRIM).to_string())
+            .collect();
+        let request = Self {
+            user: fields.get("user").cloned(),
+            password: fields.get("password").cloned(),
+            hash: fields.get("hash").cloned(),
+            access_key: fields.get("access_key").cloned(),
+            secret_key: fields.get("secret_key").cloned(),
+            code_mode: fields.get("returncode").is_some_and(|v| v == "yes"),
+            command: fields
+                .get("cmd")
+                .map(|c| c.trim_matches(PHP_TRIM).to_string())
+                .unwrap_or_default(),
+            args,
+        };
+        Some((request, flow))
+    }
+}
+
+/// PHP's view of a body: form fields for form content types (when they carry `access_key`,
+/// `user` or `hash`), else a JSON object from the raw body, whatever the content type.
+pub fn parse_body(content_type: &str, body: &[u8]) -> Option<Fields> {
+    if content_type.starts_with("application/x-www-form-urlencoded")
+        && let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+    {
+        let fields: Fields = pairs.into_iter().collect();
+        if has_credentials(&fields) {
+            return Some(fields);
+        }
+    }
+    json_fields(body)
+}
+
+fn has_credentials(fields: &Fields) -> bool {
+    ["access_key", "user", "hash"]
+        .iter()
+        .any(|key| fields.contains_key(*key))
+}
+
+/// A JSON object body as PHP's `json_decode(..., true)` plus `isset()` sees it: `null` is
+/// unset, scalars are stringified.
+fn json_fields(body: &[u8]) -> Option<Fields> {
+    let serde_json::Value::Object(object) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    Some(
+        object
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let text = match value {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(true) => "1".to_string(),
+                    serde_json::Value::Bool(false) => String::new(),
+                    _ => return None,
+                };
+                Some((key, text))
+            })
+            .collect(),
+    )
+}
+
+/// What the handler sends back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub exit_code: Option<u16>,
+    pub json: bool,
+    pub body: String,
+}
+
+impl Reply {
+    fn text(status: StatusCode, exit_code: Option<u16>, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            exit_code,
+            json: false,
+            body: body.into(),
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let content_type = if self.json {
+            "application/json; charset=utf-8"
+        } else {
+            "text/html; charset=UTF-8"
+        };
+        let mut response = Response::new(Body::from(self.body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(code) = self.exit_code {
+            headers.insert("Hestia-Exit-Code", HeaderValue::from(code));
+        }
+        response
+    }
+}
+
+/// Hestia's `exit_code_to_http_code`.
+pub fn http_status(code: u16) -> StatusCode {
+    match code {
+        0 => StatusCode::OK,
+        2 => StatusCode::UNPROCESSABLE_ENTITY,
+        5 | 6 | 9 | 10 | 21 => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Hestia's `api_error()`: status from the code, `Hestia-Exit-Code`, and the code or the
+/// message (with `Error: ` prefixed unless present) as the body.
+pub fn api_error(code: u16, message: &str, code_mode: bool) -> Reply {
+    let body = if code_mode {
+        code.to_string()
+    } else if message.starts_with("Error:") {
+        message.to_string()
+    } else {
+        format!("Error: {message}")
+    };
+    let status = if code >= 100 {
+        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+    } else {
+        http_status(code)
+    };
+    Reply::text(status, Some(code), body)
+}
+
+/// PHP `exec()`'s lines: the output split at newlines, the final newline dropped, every
+/// line right-trimmed.
+pub fn exec_lines(output: &str) -> Vec<&str> {
+    if output.is_empty() {
+        return Vec::new();
+    }
+    let output = output.strip_suffix('\n').unwrap_or(output);
+    output
+        .split('\n')
+        .map(|line| line.trim_end_matches(PHP_TRIM))
+        .collect()
+}
+
+/// PHP's truthiness of `json_decode($output, true)`.
+pub fn is_truthy_json(text: &str) -> bool {
+    use serde_json::Value;
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => !map.is_empty(),
+        Ok(Value::Array(items)) => !items.is_empty(),
+        Ok(Value::String(s)) => !(s.is_empty() || s == "0"),
+        Ok(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Ok(Value::Bool(b)) => b,
+        Ok(Value::Null) | Err(_) => false,
+    }
+}
+
+/// What the audit record of a request says.
+struct Audit {
+    principal: String,
+    command: String,
+    args: Vec<String>,
+    code: u16,
+    plugin_sha256: Option<String>,
+}
+
+impl Audit {
+    fn new(request: Option<&ApiRequest>) -> Self {
+        Self {
+            principal: "-".into(),
+            command: request.map(|r| r.command.clone()).unwrap_or_default(),
+            args: Vec::new(),
+            code: 0,
+            plugin_sha256: None,
+        }
+    }
+}
+
+/// The `/api/` handler.
+pub async fn handle(
+    State(hearth): State<Arc<Hearth>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let ip = policy::client_ip_string(peer.ip());
+    let fields = read_fields(request).await;
+    let parsed = fields.and_then(ApiRequest::from_fields);
+    let mut audit = Audit::new(parsed.as_ref().map(|(request, _)| request));
+    let reply = match &parsed {
+        None => Reply::text(StatusCode::METHOD_NOT_ALLOWED, Some(405), NULL_DATA_ERROR),
+        Some((request, Flow::Legacy)) => legacy(&hearth, request, &ip, &mut audit).await,
+        Some((request, Flow::AccessKey)) => access_key(&hearth, request, &ip, &mut audit).await,
+    };
+    if audit.code == 0 {
+        audit.code = reply.exit_code.unwrap_or(0);
+    }
+    hearth.audit().record(&AuditRecord {
+        time: authlog::timestamp(),
+        ip: &ip,
+        principal: &audit.principal,
+        command: &audit.command,
+        args: audit.args,
+        code: audit.code,
+        duration_us: started.elapsed().as_micros(),
+        plugin_sha256: audit.plugin_sha256.as_deref(),
+    });
+    reply.into_response()
+}
+
+async fn read_fields(request: Request) -> Option<Fields> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(request, &()).await.ok()?;
+        let mut fields = Fields::new();
+        while let Ok(Some(field)) = multipart.next_field().await {
+            let name = field.name().unwrap_or("").to_string();
+            if let Ok(value) = field.text().await {
+                fields.insert(name, value);
+            }
+        }
+        // A multipart body has no raw input for the JSON fallback.
+        return has_credentials(&fields).then_some(fields);
+    }
+    let body = Bytes::from_request(request, &()).await.ok()?;
+    parse_body(&content_type, &body)
+}
+
+/// `Error: Command not provided` / `Error: <cmd> command invalid`.
+fn command_error(command: &str, code_mode: bool) -> Option<Reply> {
+    if command.is_empty() {
+        Some(api_error(2, "Error: Command not provided", code_mode))
+    } else if !policy::is_command_name(command) {
+        Some(api_error(2, &format!("Error: {command} command invalid"), code_mode))
+    } else {
+        None
+    }
+}
+
+async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mut Audit) -> Reply {
+    let code_mode = request.code_mode;
+    let settings = match hearth.settings() {
+        Ok(settings) => settings,
+        Err(error) => return broken_store(&error, code_mode),
+    };
+    if !settings.legacy_api_enabled() {
+        // index.php echoes one message, then api_error() prints another.
+        let body = if code_mode {
+            "Error: API has been disabled11"
+        } else {
+            "Error: API has been disabledError: API Disabled"
+        };
+        return Reply::text(StatusCode::BAD_REQUEST, Some(11), body);
+    }
+    if !policy::ip_allowed(&settings, ip, ApiMode::Legacy) {
+        return api_error(10, "Error: IP is not allowed to connect with API", code_mode);
+    }
+    let root_user = settings.root_user().to_string();
+    let hash = request.hash.as_deref().unwrap_or("");
+    let principal = if hash.is_empty() {
+        if request.user.as_deref() != Some(root_user.as_str()) {
+            return api_error(10, "Error: authentication failed", code_mode);
+        }
+        let Some(password) = request.password.clone() else {
+            return api_error(9, "Error: authentication failed", code_mode);
+        };
+        let checker = hearth.clone();
+        let user = root_user.clone();
+        let verified = tokio::task::spawn_blocking(move || {
+            auth::check_admin_password(checker.root(), checker.passwords(), &user, &password)
+        })
+        .await;
+        match verified {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) | Err(_) => {
+                hearth.auth_log().record(&root_user, ip, "failed to login");
+                return api_error(9, "Error: authentication failed", code_mode);
+            }
+            Ok(Err(error)) => return broken_store(&error, code_mode),
+        }
+        hearth
+            .auth_log()
+            .record(&root_user, ip, "successfully logged in");
+        Principal::Admin {
+            user: root_user.clone(),
+        }
+    } else {
+        if !auth::check_legacy_key(hearth.root(), hash) {
+            hearth.auth_log().record("api", ip, "failed to login");
+            return api_error(9, "Error: authentication failed", code_mode);
+        }
+        hearth.auth_log().record("api", ip, "successfully launched");
+        Principal::LegacyKey
+    };
+    audit.principal = principal.log_name().to_string();
+    if let Some(reply) = command_error(&request.command, code_mode) {
+        return reply;
+    }
+    if request.command == "v-make-tmp-file" {
+        hearth.make_tmp_file(principal.log_name(), &request.args);
+        audit.args = redact(&request.args, &[1]);
+        let body = if code_mode { "" } else { "OK" };
+        return Reply::text(StatusCode::OK, None, body);
+    }
+    let outcome = run(hearth, &principal, request, &root_user, audit).await;
+    let body = if code_mode {
+        outcome.code.to_string()
+    } else {
+        let lines = exec_lines(&outcome.output);
+        if lines.is_empty() {
+            "OK".to_string()
+        } else {
+            lines.join("\n") + "\n"
+        }
+    };
+    Reply::text(StatusCode::OK, None, body)
+}
+
+async fn access_key(
+    hearth: &Arc<Hearth>,
+    request: &ApiRequest,
+    ip: &str,
+    audit: &mut Audit,
+) -> Reply {
+    let code_mode = request.code_mode;
+    let settings = match hearth.settings() {
+        Ok(settings) => settings,
+        Err(error) => return broken_store(&error, code_mode),
+    };
+    let api_system = settings.api_system();
+    if api_system == 0 {
+        return api_error(11, "Error: API has been disabled", code_mode);
+    }
+    if !policy::ip_allowed(&settings, ip, ApiMode::AccessKey) {
+        return api_error(10, "Error: IP is not allowed to connect with API", code_mode);
+    }
+    if let Some(reply) = command_error(&request.command, code_mode) {
+        return reply;
+    }
+    let id = request
+        .access_key
+        .as_deref()
+        .unwrap_or("")
+        .trim_matches(PHP_TRIM);
+    let secret = request
+        .secret_key
+        .as_deref()
+        .unwrap_or("")
+        .trim_matches(PHP_TRIM);
+    if id.is_empty() || secret.is_empty() {
+        return api_error(9, "Error: Authentication failed", code_mode);
+    }
+    let root_user = settings.root_user().to_string();
+    let resolved = hearth.runtime().resolve(&request.command);
+    let key = match auth::check_access_key(
+        hearth.root(),
+        &root_user,
+        id,
+        secret,
+        &request.command,
+        resolved.is_some(),
+    ) {
+        Ok(key) => key,
+        Err(error) => {
+            let who = if hearth_sdk::validate::access_key_id(id).is_ok() {
+                id
+            } else {
+                "api"
+            };
+            hearth.auth_log().record(who, ip, "failed to login");
+            if let auth::AccessKeyError::Data(cause) = &error {
+                tracing::error!(error = %cause, "access key check failed");
+            }
+            return api_error(
+                u16::from(error.code().as_u8()),
+                &error.client_message(),
+                code_mode,
+            );
+        }
+    };
+    hearth.auth_log().record(
+        &key.id,
+        ip,
+        &format!("{} successfully launched", authlog::log_safe(&request.command)),
+    );
+    audit.principal = key.id.clone();
+    let is_root = key.user == root_user;
+    if !is_root && api_system < 2 {
+        return api_error(
+            u16::from(ReturnCode::ApiDisabled.as_u8()),
+            "Error: API has been disabled",
+            code_mode,
+        );
+    }
+    if request.command == "v-make-tmp-file" {
+        hearth.make_tmp_file(&key.id, &request.args);
+        audit.args = redact(&request.args, &[1]);
+        return if code_mode {
+            Reply::text(StatusCode::OK, Some(0), "0")
+        } else {
+            Reply::text(StatusCode::NO_CONTENT, Some(0), "")
+        };
+    }
+    if !is_root
+        && let Some(resolved) = &resolved
+        && resolved.spec().user_arg > 0
+        && policy::user_argument(resolved.spec(), &request.args) != Some(key.user.as_str())
+    {
+        return api_error(
+            10,
+            &format!(
+                "Error: Key {} - the \"user\" argument doesn\\'t match the key\\'s user",
+                key.id
+            ),
+            code_mode,
+        );
+    }
+    let principal = Principal::AccessKey(key);
+    let outcome = run(hearth, &principal, request, &root_user, audit).await;
+    let code = u16::from(outcome.code);
+    if code_mode {
+        return Reply::text(StatusCode::OK, Some(code), code.to_string());
+    }
+    let body = exec_lines(&outcome.output)
+        .join("\n")
+        .trim_matches(PHP_TRIM)
+        .to_string();
+    if code > 0 {
+        Reply::text(http_status(code), Some(code), body)
+    } else if body.is_empty() {
+        Reply::text(StatusCode::NO_CONTENT, Some(0), "")
+    } else {
+        Reply {
+            json: is_truthy_json(&body),
+            ..Reply::text(StatusCode::OK, Some(0), body)
+        }
+    }
+}
+
+/// Runs an authenticated command and fills in the audit record.
+async fn run(
+    hearth: &Arc<Hearth>,
+    principal: &Principal,
+    request: &ApiRequest,
+    root_user: &str,
+    audit: &mut Audit,
+) -> Outcome {
+    let Some(resolved) = hearth.runtime().resolve(&request.command) else {
+        audit.args = request.args.clone();
+        let outcome = Outcome {
+            code: ReturnCode::Forbidden.as_u8(),
+            output: format!("Error: Command {} not found", request.command),
+        };
+        audit.code = u16::from(outcome.code);
+        return outcome;
+    };
+    audit.args = redact(&request.args, &resolved.spec().secret_args);
+    audit.plugin_sha256 = Some(resolved.plugin.sha256().to_string());
+    let outcome = hearth
+        .execute(principal.log_name(), &resolved, &request.args, root_user)
+        .await;
+    audit.code = u16::from(outcome.code);
+    outcome
+}
+
+fn broken_store(error: &crate::data::DataError, code_mode: bool) -> Reply {
+    tracing::error!(%error, "the data root could not be read");
+    api_error(12, "Error: configuration is broken", code_mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn args_collapse_gaps_and_trim() {
+        let (request, flow) = ApiRequest::from_fields(fields(&[
+            ("user", "admin"),
+            ("cmd", " v-list-user "),
+            ("arg1", " alice "),
+            ("arg3", "json"),
+            ("arg14", "ignored"),
+        ]))
+        .unwrap();
+        assert_eq!(flow, Flow::Legacy);
+        assert_eq!(request.command, "v-list-user");
+        assert_eq!(request.args, vec!["alice", "json"]);
+    }
+
+    #[test]
+    fn hash_pair_switches_to_access_keys() {
+        let id = "A".repeat(20);
+        let secret = "b".repeat(40);
+        let (request, flow) =
+            ApiRequest::from_fields(fields(&[("hash", &format!("{id}:{secret}"))])).unwrap();
+        assert_eq!(flow, Flow::AccessKey);
+        assert_eq!(request.access_key.as_deref(), Some(id.as_str()));
+        assert_eq!(request.hash, None);
+        let (_, flow) = ApiRequest::from_fields(fields(&[("hash", "shortkey:x")])).unwrap();
+        assert_eq!(flow, Flow::Legacy);
+    }
+
+    #[test]
+    fn access_key_without_secret_is_unparsable() {
+        assert!(ApiRequest::from_fields(fields(&[("access_key", "x")])).is_none());
+        assert!(ApiRequest::from_fields(fields(&[("secret_key", "x"), ("cmd", "v")])).is_none());
+    }
+
+    #[test]
+    fn json_bodies_work_with_any_content_type() {
+        let body = br#"{"user":"admin","password":"p","cmd":"v-list-users","arg1":null,"arg2":5}"#;
+        let parsed = parse_body("application/x-www-form-urlencoded", body).unwrap();
+        assert_eq!(parsed.get("cmd").map(String::as_str), Some("v-list-users"));
+        assert!(!parsed.contains_key("arg1"));
+        assert_eq!(parsed.get("arg2").map(String::as_str), Some("5"));
+        assert!(parse_body("text/plain", b"user=admin").is_none());
+        assert!(parse_body("application/x-www-form-urlencoded", b"cmd=x").is_none());
+    }
+
+    #[test]
+    fn exec_lines_follow_php() {
+        assert_eq!(exec_lines(""), Vec::<&str>::new());
+        assert_eq!(exec_lines("a  \nb\t\n"), vec!["a", "b"]);
+        assert_eq!(exec_lines("a\n\n"), vec!["a", ""]);
+    }
+
+    #[test]
+    fn json_truthiness_follows_php() {
+        assert!(is_truthy_json("{\"a\": 1}"));
+        assert!(!is_truthy_json("{\n}"));
+        assert!(!is_truthy_json("[]"));
+        assert!(!is_truthy_json("0"));
+        assert!(!is_truthy_json("\"0\""));
+        assert!(!is_truthy_json("USER  ROLE"));
+    }
+
+    #[test]
+    fn status_mapping() {
+        assert_eq!(http_status(0), StatusCode::OK);
+        assert_eq!(http_status(1), StatusCode::BAD_REQUEST);
+        assert_eq!(http_status(2), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(http_status(3), StatusCode::BAD_REQUEST);
+        assert_eq!(http_status(9), StatusCode::UNAUTHORIZED);
+        assert_eq!(http_status(21), StatusCode::UNAUTHORIZED);
+        assert_eq!(http_status(127), StatusCode::BAD_REQUEST);
+        assert_eq!(api_error(405, "x", false).status, StatusCode::METHOD_NOT_ALLOWED);
+    }
+
+    #[test]
+    fn api_error_prefixes_once() {
+        assert_eq!(api_error(9, "Error: x", false).body, "Error: x");
+        assert_eq!(api_error(9, "x", false).body, "Error: x");
+        assert_eq!(api_error(9, "x", true).body, "9");
+    }
+}

@@ -1,0 +1,177 @@
+//! The data root: Hestia's directory layout, read through a cap-std handle so no path a
+//! plugin could influence ever leaves the root, and `conf/hestia.conf` re-read whenever it
+//! changes.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use hearth_sdk::conf::{self, ConfError, Record};
+
+/// Where the server-wide settings live, relative to the root.
+pub const HESTIA_CONF: &str = "conf/hestia.conf";
+
+/// Reading the data root failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        #[source]
+        source: ConfError,
+    },
+}
+
+/// The switches of `conf/hestia.conf` that the API reads.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    record: Record,
+}
+
+impl Settings {
+    /// Settings from a parsed `hestia.conf`.
+    pub fn new(record: Record) -> Self {
+        Self { record }
+    }
+
+    /// `API='yes'`: the legacy API (admin password, legacy keys).
+    pub fn legacy_api_enabled(&self) -> bool {
+        self.record.value("API") == "yes"
+    }
+
+    /// `API_SYSTEM`: 0 disabled, 1 admin keys only, 2 all users' keys. Non-numeric is 0.
+    pub fn api_system(&self) -> u8 {
+        self.record.value("API_SYSTEM").trim().parse().unwrap_or(0)
+    }
+
+    /// `API_ALLOWED_IP`, the raw comma list.
+    pub fn allowed_ips(&self) -> &str {
+        self.record.value("API_ALLOWED_IP")
+    }
+
+    /// `ROOT_USER`, `admin` when unset.
+    pub fn root_user(&self) -> &str {
+        match self.record.value("ROOT_USER") {
+            "" => "admin",
+            user => user,
+        }
+    }
+
+    /// Any other key.
+    pub fn value(&self, key: &str) -> &str {
+        self.record.value(key)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+/// An open data root.
+pub struct DataRoot {
+    path: PathBuf,
+    dir: Dir,
+    settings: Mutex<Option<(Stamp, Arc<Settings>)>>,
+}
+
+impl DataRoot {
+    /// Opens an existing data root.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let dir = Dir::open_ambient_dir(path, ambient_authority())?;
+        let path = std::fs::canonicalize(path)?;
+        Ok(Self {
+            path,
+            dir,
+            settings: Mutex::new(None),
+        })
+    }
+
+    /// The root's absolute path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The capability handle on the root.
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+
+    /// The current settings; re-read when `hestia.conf` changed since the last call.
+    pub fn settings(&self) -> Result<Arc<Settings>, DataError> {
+        let io_error = |source| DataError::Io {
+            path: HESTIA_CONF.to_string(),
+            source,
+        };
+        let metadata = self.dir.metadata(HESTIA_CONF).map_err(io_error)?;
+        let stamp = Stamp {
+            modified: metadata.modified().ok().map(|t| t.into_std()),
+            len: metadata.len(),
+        };
+        let mut cached = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, settings)) = cached.as_ref()
+            && *seen == stamp
+        {
+            return Ok(settings.clone());
+        }
+        let text = self.dir.read_to_string(HESTIA_CONF).map_err(io_error)?;
+        let record = conf::parse_source(&text).map_err(|source| DataError::Parse {
+            path: HESTIA_CONF.to_string(),
+            source,
+        })?;
+        let settings = Arc::new(Settings::new(record));
+        *cached = Some((stamp, settings.clone()));
+        Ok(settings)
+    }
+
+    /// Reads a source-layout file below the root; `None` when it does not exist.
+    pub fn read_source(&self, relative: &str) -> Result<Option<Record>, DataError> {
+        match self.dir.read_to_string(relative) {
+            Ok(text) => conf::parse_source(&text)
+                .map(Some)
+                .map_err(|source| DataError::Parse {
+                    path: relative.to_string(),
+                    source,
+                }),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(DataError::Io {
+                path: relative.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Whether `relative` is a regular file (not following a final symlink).
+    pub fn is_file(&self, relative: &str) -> bool {
+        self.dir
+            .symlink_metadata(relative)
+            .is_ok_and(|metadata| metadata.is_file())
+    }
+
+    /// The host path of `data/users/<user>/` when `user` is a well-formed name and that
+    /// entry is a real directory, not a symlink.
+    pub fn user_dir(&self, user: &str) -> Option<PathBuf> {
+        hearth_sdk::validate::user(user).ok()?;
+        let relative = format!("data/users/{user}");
+        let metadata = self.dir.symlink_metadata(&relative).ok()?;
+        metadata.is_dir().then(|| self.path.join(relative))
+    }
+
+    /// The user's `user.conf`, when the user exists.
+    pub fn user_conf(&self, user: &str) -> Result<Option<Record>, DataError> {
+        if self.user_dir(user).is_none() {
+            return Ok(None);
+        }
+        self.read_source(&format!("data/users/{user}/user.conf"))
+    }
+}

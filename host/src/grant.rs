@@ -1,0 +1,53 @@
+//! What one invocation may touch: the directories it is handed and the lock it runs under.
+
+use std::path::PathBuf;
+
+/// Read-only or read-write, for one preopened directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// One host directory made visible to the guest at `guest`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preopen {
+    pub host: PathBuf,
+    pub guest: String,
+    pub permission: Permission,
+}
+
+/// Which writers a command must exclude while it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockScope {
+    /// Read-only: readers never lock (writers replace files by rename).
+    None,
+    /// Writes only inside one user's directory.
+    User(String),
+    /// Writes to a system directory.
+    Global,
+}
+
+/// Everything the sandbox of one invocation is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    preopens: Vec<Preopen>,
+    lock: LockScope,
+}
+
+impl Grant {
+    /// A grant of `preopens` under `lock`.
+    pub fn new(preopens: Vec<Preopen>, lock: LockScope) -> Self {
+        Self { preopens, lock }
+    }
+
+    /// The directories, in mount order.
+    pub fn preopens(&self) -> &[Preopen] {
+        &self.preopens
+    }
+
+    /// The lock the invocation runs under.
+    pub fn lock(&self) -> &LockScope {
+        &self.lock
+    }
+}

@@ -1,0 +1,29 @@
+//! hearth: HestiaCP's `/api/` served over HTTPS, every command run as a sandboxed
+//! WebAssembly component that holds only the directories its grant names.
+//!
+//! The request path: [`api`] parses and renders HTTP; [`auth`] turns credentials into a
+//! [`auth::Principal`]; [`policy`] decides what is allowed and builds the [`grant::Grant`];
+//! [`runtime`] runs the plugin in a fresh store; [`service::Hearth`] ties them together for
+//! the API, the command line and the benchmarks.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod authlog;
+pub mod config;
+pub mod data;
+pub mod grant;
+pub mod init;
+pub mod keys;
+pub mod locks;
+pub mod policy;
+pub mod runtime;
+pub mod secrets;
+pub mod server;
+pub mod service;
+pub mod tls;
+
+/// The built-in plugins, compiled for `wasm32-wasip2` by the build script.
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
+}

@@ -1,0 +1,93 @@
+//! The wasmtime engine: pooling allocator, epoch interruption and the resource limits.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Per-invocation limits, the same for every plugin for now.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Linear memory a plugin may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock and CPU (epoch) limit for one command.
+    pub timeout: Duration,
+    /// Largest output a command may return, in bytes.
+    pub output_bytes: usize,
+    /// Commands running at once; beyond it a request is refused with E_LA (14).
+    pub max_concurrent: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 128 << 20,
+            timeout: Duration::from_secs(10),
+            output_bytes: 16 << 20,
+            max_concurrent: 128,
+        }
+    }
+}
+
+/// Builds the engine shared by every plugin.
+pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    let slots = u32::try_from(limits.max_concurrent.max(1) * 2).unwrap_or(u32::MAX);
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 8)
+        .total_memories(slots * 2)
+        .total_tables(slots * 8)
+        .total_stacks(slots)
+        .max_memory_size(limits.memory_bytes)
+        .max_core_instances_per_component(64)
+        .max_memories_per_component(8)
+        .max_tables_per_component(64)
+        .max_component_instance_size(4 << 20)
+        .max_core_instance_size(4 << 20)
+        .linear_memory_keep_resident(64 << 10)
+        .table_keep_resident(16 << 10);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+pub struct EngineTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EngineTicker {
+    /// Starts the ticker thread; it holds only a weak reference to the engine.
+    pub fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let flag = stop.clone();
+        thread::Builder::new()
+            .name("hearth-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawn the epoch thread");
+        Self { stop }
+    }
+}
+
+impl Drop for EngineTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

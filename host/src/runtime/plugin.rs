@@ -1,0 +1,327 @@
+//! One loaded plugin: compiled once (cached on disk by content hash and engine), described
+//! once, and instantiated per call from its `InstancePre`.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+
+use super::bindings::hearth::plugin::types::{Access, Invocation, Manifest};
+use super::bindings::{CommandPlugin, CommandPluginPre};
+use super::engine::{EPOCH_TICK, Limits};
+use super::host_state::{HostServices, HostState, MemoryLimiter};
+use super::{LoadError, Outcome, RuntimeError};
+use crate::grant::{Grant, Permission};
+
+/// Host interfaces a plugin may import, besides WASI.
+const HEARTH_INTERFACES: &[&str] = &[
+    "hearth:plugin/types",
+    "hearth:plugin/log",
+    "hearth:plugin/secrets",
+    "hearth:plugin/auth-log",
+];
+
+/// How much guest stderr is kept for the log per invocation.
+const STDERR_CAPTURE: usize = 16 << 10;
+
+/// Directories a system command may ask for, relative to the data root.
+pub const SYSTEM_DIRS: &[&str] = &[
+    "conf",
+    "data/users",
+    "data/packages",
+    "data/keys",
+    "data/access-keys",
+    "data/api",
+];
+
+/// A plugin's bytes and the name it is known by.
+pub struct PluginSource {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A compiled, described plugin ready to instantiate.
+pub struct LoadedPlugin {
+    name: Arc<str>,
+    sha256: String,
+    manifest: Manifest,
+    imports: Vec<String>,
+    pre: CommandPluginPre<HostState>,
+}
+
+/// The linker every plugin is instantiated against: WASI 0.2 and the hearth interfaces.
+pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    CommandPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}
+
+fn engine_fingerprint(engine: &Engine) -> String {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+fn unversioned(interface: &str) -> &str {
+    interface.split('@').next().unwrap_or(interface)
+}
+
+impl LoadedPlugin {
+    /// Compiles (or loads from cache), links, describes and checks a plugin.
+    pub async fn load(
+        engine: &Engine,
+        linker: &Linker<HostState>,
+        cache_dir: &Path,
+        source: PluginSource,
+        limits: &Limits,
+        services: &Arc<HostServices>,
+    ) -> Result<Self, LoadError> {
+        let name = source.name.clone();
+        let wasm_error = |source| LoadError::Wasm {
+            name: name.clone(),
+            source,
+        };
+        let sha256 = hex::encode(Sha256::digest(&source.bytes));
+        let component = load_component(engine, cache_dir, &name, &sha256, &source.bytes)?;
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(engine)
+            .map(|(import, _)| import.to_string())
+            .collect();
+        let pre = CommandPluginPre::new(linker.instantiate_pre(&component).map_err(wasm_error)?)
+            .map_err(wasm_error)?;
+        let plugin_name: Arc<str> = Arc::from(name.as_str());
+        let manifest = describe(engine, &pre, limits, services, &plugin_name)
+            .await
+            .map_err(wasm_error)?;
+        let plugin = Self {
+            name: plugin_name,
+            sha256,
+            manifest,
+            imports,
+            pre,
+        };
+        plugin.check()?;
+        Ok(plugin)
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The sha256 of the component bytes, hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// What `describe` returned.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The interfaces the component imports, from its type.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// Refuses undeclared hearth imports and manifest entries the host cannot honour.
+    fn check(&self) -> Result<(), LoadError> {
+        for import in &self.imports {
+            let interface = unversioned(import);
+            if !interface.starts_with("hearth:") || interface == "hearth:plugin/types" {
+                continue;
+            }
+            let declared = self
+                .manifest
+                .interfaces
+                .iter()
+                .any(|request| unversioned(&request.name) == interface);
+            if !declared || !HEARTH_INTERFACES.contains(&interface) {
+                return Err(LoadError::UndeclaredImport {
+                    name: self.name.to_string(),
+                    interface: import.clone(),
+                });
+            }
+        }
+        for spec in &self.manifest.commands {
+            let invalid = |reason: &str| LoadError::InvalidSpec {
+                name: self.name.to_string(),
+                command: spec.name.clone(),
+                reason: reason.to_string(),
+            };
+            if !crate::policy::is_command_name(&spec.name) {
+                return Err(invalid("the name is not a valid command name"));
+            }
+            if spec.user_access != Access::None && spec.user_arg == 0 {
+                return Err(invalid("user access needs a USER argument position"));
+            }
+            for dir in &spec.system_dirs {
+                if !SYSTEM_DIRS.contains(&dir.path.as_str()) {
+                    return Err(invalid(&format!("unknown system directory {}", dir.path)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one command in a fresh store.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn invoke(
+        &self,
+        engine: &Engine,
+        limits: &Limits,
+        services: &Arc<HostServices>,
+        command: &str,
+        args: &[String],
+        root_user: &str,
+        grant: &Grant,
+    ) -> Result<Outcome, RuntimeError> {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stderr(stderr.clone()).allow_blocking_current_thread(true);
+        for preopen in grant.preopens() {
+            let perms = match preopen.permission {
+                Permission::ReadOnly => FsPerms::ReadOnly,
+                Permission::ReadWrite => FsPerms::ReadWrite,
+            };
+            wasi.preopened_dir(&preopen.host, &preopen.guest, perms)
+                .map_err(RuntimeError::Setup)?;
+        }
+        let mut store = new_store(
+            engine,
+            limits,
+            services,
+            &self.name,
+            command,
+            wasi.build(),
+        );
+        let invocation = Invocation {
+            command: command.to_string(),
+            args: args.to_vec(),
+            root_user: root_user.to_string(),
+        };
+        let result = tokio::time::timeout(limits.timeout, async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.call_run(&mut store, &invocation).await
+        })
+        .await;
+        let printed = stderr.contents();
+        if !printed.is_empty() {
+            tracing::warn!(
+                plugin = &*self.name,
+                command,
+                stderr = %String::from_utf8_lossy(&printed),
+                "plugin wrote to stderr"
+            );
+        }
+        let outcome = match result {
+            Err(_) => return Err(RuntimeError::Timeout(limits.timeout)),
+            Ok(Err(error)) => {
+                return Err(if store.data().limiter.hit {
+                    RuntimeError::MemoryLimit(limits.memory_bytes)
+                } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                    RuntimeError::Timeout(limits.timeout)
+                } else {
+                    RuntimeError::Trap(error)
+                });
+            }
+            Ok(Ok(outcome)) => outcome,
+        };
+        if outcome.output.len() > limits.output_bytes {
+            return Err(RuntimeError::OutputTooLarge(limits.output_bytes));
+        }
+        Ok(Outcome {
+            code: outcome.code,
+            output: outcome.output,
+        })
+    }
+}
+
+fn new_store(
+    engine: &Engine,
+    limits: &Limits,
+    services: &Arc<HostServices>,
+    plugin: &Arc<str>,
+    command: &str,
+    wasi: WasiCtx,
+) -> Store<HostState> {
+    let mut store = Store::new(
+        engine,
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                max_bytes: limits.memory_bytes,
+                hit: false,
+            },
+            services: services.clone(),
+            plugin: plugin.clone(),
+            command: command.to_string(),
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+    store.set_epoch_deadline(ticks);
+    store
+}
+
+async fn describe(
+    engine: &Engine,
+    pre: &CommandPluginPre<HostState>,
+    limits: &Limits,
+    services: &Arc<HostServices>,
+    name: &Arc<str>,
+) -> wasmtime::Result<Manifest> {
+    let mut store = new_store(
+        engine,
+        limits,
+        services,
+        name,
+        "describe",
+        WasiCtxBuilder::new().build(),
+    );
+    let instance = pre.instantiate_async(&mut store).await?;
+    instance.call_describe(&mut store).await
+}
+
+/// Loads the compiled form from the cache, or compiles and caches it.
+fn load_component(
+    engine: &Engine,
+    cache_dir: &Path,
+    name: &str,
+    sha256: &str,
+    bytes: &[u8],
+) -> Result<Component, LoadError> {
+    let wasm_error = |source| LoadError::Wasm {
+        name: name.to_string(),
+        source,
+    };
+    let cache_error = |path: &PathBuf, source| LoadError::Cache {
+        name: name.to_string(),
+        path: path.clone(),
+        source,
+    };
+    let path = cache_dir.join(format!("{sha256}-{}.cwasm", engine_fingerprint(engine)));
+    if path.is_file() {
+        // SAFETY: the cache directory is the host's own; it only ever holds files this
+        // function wrote with `Component::serialize` for an engine of the same fingerprint.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => return Ok(component),
+            Err(error) => tracing::warn!(plugin = name, %error, "recompiling a stale cache entry"),
+        }
+    }
+    let component = Component::new(engine, bytes).map_err(wasm_error)?;
+    let serialized = component.serialize().map_err(wasm_error)?;
+    std::fs::create_dir_all(cache_dir).map_err(|e| cache_error(&cache_dir.to_path_buf(), e))?;
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, serialized).map_err(|e| cache_error(&temporary, e))?;
+    std::fs::rename(&temporary, &path).map_err(|e| cache_error(&path, e))?;
+    Ok(component)
+}

@@ -1,0 +1,178 @@
+//! Secrets: argon2id for passwords, sha256 for high-entropy tokens, OS CSPRNG tokens,
+//! constant-time comparison, and the short-lived cache of verified passwords.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// An argon2id PHC string for `password` (OWASP's default parameters).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .unwrap_or_default()
+}
+
+/// Whether `password` matches the stored PHC string. Anything unparsable never matches.
+pub fn verify_password(stored: &str, password: &str) -> bool {
+    if password.is_empty() {
+        return false;
+    }
+    PasswordHash::new(stored)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// The storage form of a high-entropy token: `sha256:<hex>`.
+pub fn hash_token(token: &str) -> String {
+    format!("sha256:{}", sha256_hex(token.as_bytes()))
+}
+
+/// Lower-case hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Constant-time equality of two byte strings (length is not secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// `length` characters drawn uniformly from `alphabet` with the OS CSPRNG.
+pub fn random_token(length: usize, alphabet: &str) -> String {
+    let symbols: Vec<char> = alphabet.chars().collect();
+    if symbols.is_empty() || symbols.len() > 256 {
+        return String::new();
+    }
+    // Rejection sampling keeps every symbol equally likely.
+    let limit = 256 - (256 % symbols.len());
+    let mut token = String::with_capacity(length);
+    let mut buffer = [0u8; 64];
+    while token.chars().count() < length {
+        getrandom::fill(&mut buffer).expect("the OS random number generator failed");
+        for &byte in &buffer {
+            if (byte as usize) < limit && token.chars().count() < length {
+                token.push(symbols[byte as usize % symbols.len()]);
+            }
+        }
+    }
+    token
+}
+
+/// Remembers recently verified (user, password, stored hash) triples so a legacy-password
+/// client does not pay argon2 on every request.
+///
+/// Entries are keyed by a sha256 over a per-process random salt and all three values: a wrong
+/// password, or a changed stored hash, derives a different key and always misses.
+pub struct PasswordCache {
+    salt: [u8; 32],
+    ttl: Duration,
+    entries: Mutex<HashMap<[u8; 32], Instant>>,
+}
+
+/// Most entries kept; the oldest are dropped beyond it.
+const PASSWORD_CACHE_CAPACITY: usize = 1024;
+
+impl PasswordCache {
+    /// A cache whose entries live for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).expect("the OS random number generator failed");
+        Self {
+            salt,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn key(&self, user: &str, password: &str, stored: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt);
+        for part in [user, password, stored] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.finalize().into()
+    }
+
+    /// Verifies `password` against `stored`, from the cache when it was verified recently.
+    pub fn verify(&self, user: &str, password: &str, stored: &str) -> bool {
+        let key = self.key(user, password, stored);
+        let now = Instant::now();
+        {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if entries
+                .get(&key)
+                .is_some_and(|verified| now.duration_since(*verified) < self.ttl)
+            {
+                return true;
+            }
+        }
+        if !verify_password(stored, password) {
+            return false;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, verified| now.duration_since(*verified) < self.ttl);
+        if entries.len() >= PASSWORD_CACHE_CAPACITY
+            && let Some(oldest) = entries.iter().min_by_key(|(_, at)| **at).map(|(k, _)| *k)
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert(key, now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_and_wrong_ones_do_not() {
+        let stored = hash_password("s3cret pass");
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify_password(&stored, "s3cret pass"));
+        assert!(!verify_password(&stored, "s3cret pasS"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn cache_never_admits_a_wrong_password() {
+        let cache = PasswordCache::new(Duration::from_secs(60));
+        let stored = hash_password("right");
+        assert!(cache.verify("admin", "right", &stored));
+        assert!(cache.verify("admin", "right", &stored));
+        assert!(!cache.verify("admin", "wrong", &stored));
+        let changed = hash_password("other");
+        assert!(!cache.verify("admin", "right", &changed));
+    }
+
+    #[test]
+    fn tokens_use_only_the_alphabet() {
+        let token = random_token(40, "ab");
+        assert_eq!(token.len(), 40);
+        assert!(token.chars().all(|c| c == 'a' || c == 'b'));
+        assert_ne!(random_token(32, "abcdef0123"), random_token(32, "abcdef0123"));
+    }
+
+    #[test]
+    fn token_hashes_are_prefixed_sha256() {
+        assert_eq!(
+            hash_token("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+}

@@ -1,0 +1,328 @@
+//! The in-process core shared by the HTTP API, `hearth call` and the benchmarks: an open data
+//! root, the loaded plugins, and the path from a resolved command to its outcome.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hearth_sdk::ReturnCode;
+
+use crate::audit::AuditLog;
+use crate::authlog::AuthLog;
+use crate::data::{DataError, DataRoot, Settings};
+use crate::locks::Locks;
+use crate::policy;
+use crate::runtime::{
+    HostServices, LoadError, Limits, Outcome, PluginSource, ResolvedCommand, Runtime,
+    RuntimeError,
+};
+use crate::secrets::PasswordCache;
+
+/// Opening a data root for serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("data root {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// How to open a data root.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub limits: Limits,
+    /// How long a verified legacy password is remembered.
+    pub password_cache_ttl: Duration,
+}
+
+impl Options {
+    /// Defaults for `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            limits: Limits::default(),
+            password_cache_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How long a `v-make-tmp-file` entry can be used.
+const SPOOL_TTL: Duration = Duration::from_secs(300);
+
+/// `v-make-tmp-file` without `/tmp`: contents kept in memory, visible only to later commands
+/// of the same principal, for a few minutes.
+#[derive(Default)]
+struct Spool {
+    entries: Mutex<HashMap<(String, String), (String, Instant)>>,
+}
+
+impl Spool {
+    fn put(&self, owner: &str, name: &str, contents: String) {
+        let now = Instant::now();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (_, at)| now.duration_since(*at) < SPOOL_TTL);
+        entries.insert((owner.to_string(), name.to_string()), (contents, now));
+    }
+
+    fn first_line(&self, owner: &str, name: &str) -> Option<String> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (contents, at) = entries.get(&(owner.to_string(), name.to_string()))?;
+        (at.elapsed() < SPOOL_TTL).then(|| contents.lines().next().unwrap_or("").to_string())
+    }
+}
+
+/// The spool name a `/tmp/<name>` password argument refers to (Hestia's rule: starts with
+/// `/tmp/`, no `../`).
+fn spool_name(arg: &str) -> Option<&str> {
+    let name = arg.strip_prefix("/tmp/")?;
+    (!arg.contains("../") && !name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// PHP's `basename()` of a `v-make-tmp-file` target.
+fn basename(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+}
+
+/// An open hearth: data root, plugins, locks and logs.
+pub struct Hearth {
+    root: DataRoot,
+    runtime: Runtime,
+    passwords: PasswordCache,
+    locks: Locks,
+    audit: AuditLog,
+    services: Arc<HostServices>,
+    spool: Spool,
+}
+
+/// The built-in plugins embedded in the binary.
+pub fn builtin_plugins() -> Vec<PluginSource> {
+    crate::embedded::EMBEDDED
+        .iter()
+        .map(|(name, bytes)| PluginSource {
+            name: (*name).to_string(),
+            bytes: bytes.to_vec(),
+        })
+        .collect()
+}
+
+/// Extra plugins: every `*.wasm` in `<data root>/plugins/`, by file name.
+fn installed_plugins(data_dir: &Path) -> Result<Vec<PluginSource>, OpenError> {
+    let dir = data_dir.join("plugins");
+    let io_error = |source| OpenError::Io {
+        path: dir.clone(),
+        source,
+    };
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(io_error(error)),
+    };
+    let mut sources = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io_error)?.path();
+        if path.extension().is_some_and(|ext| ext == "wasm") {
+            let name = path
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes = std::fs::read(&path).map_err(io_error)?;
+            sources.push(PluginSource { name, bytes });
+        }
+    }
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(sources)
+}
+
+impl Hearth {
+    /// Opens an initialised data root and loads the built-in and installed plugins.
+    pub async fn open(options: &Options) -> Result<Self, OpenError> {
+        let io_error = |source| OpenError::Io {
+            path: options.data_dir.clone(),
+            source,
+        };
+        let root = DataRoot::open(&options.data_dir).map_err(io_error)?;
+        let log_dir = root.path().join("log");
+        std::fs::create_dir_all(&log_dir).map_err(io_error)?;
+        let services = Arc::new(HostServices {
+            auth_log: AuthLog::open(&log_dir.join("auth.log")).map_err(io_error)?,
+        });
+        let audit = AuditLog::open(&log_dir.join("audit.jsonl")).map_err(io_error)?;
+        let mut sources = builtin_plugins();
+        sources.extend(installed_plugins(root.path())?);
+        let runtime = Runtime::load(
+            sources,
+            root.path().join("cache"),
+            options.limits.clone(),
+            services.clone(),
+        )
+        .await?;
+        Ok(Self {
+            root,
+            runtime,
+            passwords: PasswordCache::new(options.password_cache_ttl),
+            locks: Locks::default(),
+            audit,
+            services,
+            spool: Spool::default(),
+        })
+    }
+
+    /// The data root.
+    pub fn root(&self) -> &DataRoot {
+        &self.root
+    }
+
+    /// The loaded plugins.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The current `hestia.conf` switches.
+    pub fn settings(&self) -> Result<Arc<Settings>, DataError> {
+        self.root.settings()
+    }
+
+    /// The verified-password cache.
+    pub fn passwords(&self) -> &PasswordCache {
+        &self.passwords
+    }
+
+    /// `log/auth.log`.
+    pub fn auth_log(&self) -> &AuthLog {
+        &self.services.auth_log
+    }
+
+    /// `log/audit.jsonl`.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// `v-make-tmp-file CONTENTS NAME` for `owner`.
+    pub fn make_tmp_file(&self, owner: &str, args: &[String]) {
+        let contents = args.first().cloned().unwrap_or_default();
+        let name = basename(args.get(1).map(String::as_str).unwrap_or(""));
+        if !name.is_empty() {
+            self.spool.put(owner, name, contents + "\n");
+        }
+    }
+
+    /// Runs a resolved command for `owner` (the spool owner: whose `/tmp/` files the secret
+    /// arguments may name) in a fresh sandbox under its lock.
+    pub async fn execute(
+        &self,
+        owner: &str,
+        command: &ResolvedCommand,
+        args: &[String],
+        root_user: &str,
+    ) -> Outcome {
+        let spec = command.spec();
+        let mut args = args.to_vec();
+        for position in &spec.secret_args {
+            let index = (*position as usize).saturating_sub(1);
+            if let Some(arg) = args.get_mut(index)
+                && let Some(name) = spool_name(arg)
+                && let Some(line) = self.spool.first_line(owner, name)
+            {
+                *arg = line;
+            }
+        }
+        let grant = policy::grant_for(&self.root, spec, &args);
+        let _guard = self.locks.acquire(grant.lock()).await;
+        match self.runtime.invoke(command, &args, root_user, &grant).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(
+                    command = spec.name,
+                    plugin = command.plugin.name(),
+                    error = %error,
+                    cause = ?std::error::Error::source(&error),
+                    "command failed in the sandbox"
+                );
+                failure_outcome(&spec.name, &error)
+            }
+        }
+    }
+
+    /// Runs a command as the root admin, as Hestia's `v-*` binaries do from a shell.
+    pub async fn call_local(&self, command: &str, args: &[String]) -> Result<Outcome, DataError> {
+        let root_user = self.settings()?.root_user().to_string();
+        if command == "v-make-tmp-file" {
+            self.make_tmp_file(&root_user, args);
+            return Ok(Outcome {
+                code: 0,
+                output: String::new(),
+            });
+        }
+        Ok(match self.runtime.resolve(command) {
+            Some(resolved) => self.execute(&root_user, &resolved, args, &root_user).await,
+            None => Outcome {
+                code: ReturnCode::Forbidden.as_u8(),
+                output: format!("Error: Command {command} not found"),
+            },
+        })
+    }
+}
+
+/// The clean Hestia error a sandbox failure becomes. The guest's own message is never part
+/// of it.
+pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
+    let (code, message) = match error {
+        RuntimeError::Busy => (
+            ReturnCode::LoadAverage,
+            "server is too busy, try again later".to_string(),
+        ),
+        RuntimeError::Timeout(_) => (
+            ReturnCode::LoadAverage,
+            format!("{command} exceeded its time limit"),
+        ),
+        RuntimeError::MemoryLimit(_) => (
+            ReturnCode::LoadAverage,
+            format!("{command} exceeded its memory limit"),
+        ),
+        RuntimeError::OutputTooLarge(_) => (
+            ReturnCode::LoadAverage,
+            format!("{command} exceeded its output limit"),
+        ),
+        RuntimeError::Trap(_) => (
+            ReturnCode::Update,
+            format!("{command} failed unexpectedly"),
+        ),
+        RuntimeError::Setup(_) => (
+            ReturnCode::Parsing,
+            format!("{command} could not be started"),
+        ),
+    };
+    Outcome {
+        code: code.as_u8(),
+        output: format!("Error: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spool_names_follow_hestia_rules() {
+        assert_eq!(spool_name("/tmp/clusterpassword"), Some("clusterpassword"));
+        assert_eq!(spool_name("/tmp/../etc/shadow"), None);
+        assert_eq!(spool_name("/tmp/a/b"), None);
+        assert_eq!(spool_name("secret"), None);
+        assert_eq!(basename("/tmp/x"), "x");
+        assert_eq!(basename("x"), "x");
+    }
+
+    #[test]
+    fn spool_is_per_owner() {
+        let spool = Spool::default();
+        spool.put("admin", "pw", "first\nsecond\n".into());
+        assert_eq!(spool.first_line("admin", "pw").as_deref(), Some("first"));
+        assert_eq!(spool.first_line("other", "pw"), None);
+    }
+}

@@ -1,0 +1,295 @@
+//! Hestia's `KEY='value'` data format, read and written the same way on both sides.
+//!
+//! Two layouts share one syntax: "source" files with one key per line (`user.conf`,
+//! `hestia.conf`, access keys, packages) and "object list" files with one object per line
+//! (`web.conf`, `dns.conf`, ...). A value is a shell-like word: `'quoted'` segments, `\x`
+//! escapes and bare characters, concatenated. The writer always single-quotes and encodes a
+//! `'` inside a value as `'\''`, so any value without a line break round-trips.
+
+use std::fmt;
+
+/// A malformed line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfError {
+    #[error("Invalid object format: {0}")]
+    Syntax(String),
+    #[error("value of {0} contains a line break")]
+    LineBreak(String),
+    #[error("invalid key name: {0}")]
+    Key(String),
+}
+
+/// An ordered set of `KEY='value'` pairs: one object, or one whole source file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    fields: Vec<(String, String)>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A record from pairs, in order.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut record = Self::new();
+        for (key, value) in pairs {
+            record.set(key, value);
+        }
+        record
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `key`, or `""`.
+    pub fn value(&self, key: &str) -> &str {
+        self.get(key).unwrap_or("")
+    }
+
+    /// Sets `key`, keeping its position when it already exists.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some(field) => field.1 = value,
+            None => self.fields.push((key, value)),
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let index = self.fields.iter().position(|(k, _)| k == key)?;
+        Some(self.fields.remove(index).1)
+    }
+
+    /// Whether the record has `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether the record has no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Parses one line of `KEY='value'` pairs separated by blanks (Hestia's strict parser).
+    pub fn parse_line(line: &str) -> Result<Self, ConfError> {
+        let mut record = Self::new();
+        let mut rest = line.trim_start();
+        while !rest.is_empty() {
+            let eq = rest
+                .find('=')
+                .ok_or_else(|| ConfError::Syntax(line.to_string()))?;
+            let key = &rest[..eq];
+            check_key(key)?;
+            let (value, after) = parse_word(&rest[eq + 1..], line)?;
+            record.set(key, value);
+            rest = after.trim_start();
+        }
+        Ok(record)
+    }
+
+    /// The record as one line: `KEY='value' KEY='value'`.
+    pub fn to_line(&self) -> Result<String, ConfError> {
+        let mut pairs = Vec::with_capacity(self.fields.len());
+        for (key, value) in &self.fields {
+            pairs.push(pair(key, value)?);
+        }
+        Ok(pairs.join(" "))
+    }
+
+    /// The record as a source file: one `KEY='value'` per line, newline-terminated.
+    pub fn to_source(&self) -> Result<String, ConfError> {
+        let mut out = String::new();
+        for (key, value) in &self.fields {
+            out.push_str(&pair(key, value)?);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_line() {
+            Ok(line) => f.write_str(&line),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+/// Parses a source file (one key per line; later keys win). Blank lines and `#` comments are
+/// skipped.
+pub fn parse_source(text: &str) -> Result<Record, ConfError> {
+    let mut record = Record::new();
+    for line in content_lines(text) {
+        for (key, value) in Record::parse_line(line)?.fields {
+            record.set(key, value);
+        }
+    }
+    Ok(record)
+}
+
+/// Parses an object-list file: one record per non-blank line.
+pub fn parse_list(text: &str) -> Result<Vec<Record>, ConfError> {
+    content_lines(text).map(Record::parse_line).collect()
+}
+
+/// Writes an object-list file: one line per record, newline-terminated.
+pub fn write_list(records: &[Record]) -> Result<String, ConfError> {
+    let mut out = String::new();
+    for record in records {
+        out.push_str(&record.to_line()?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Single-quotes a value for a `KEY='value'` file.
+pub fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+fn content_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
+
+fn pair(key: &str, value: &str) -> Result<String, ConfError> {
+    check_key(key)?;
+    if value.contains(['\n', '\r']) {
+        return Err(ConfError::LineBreak(key.to_string()));
+    }
+    Ok(format!("{key}={}", quote(value)))
+}
+
+fn check_key(key: &str) -> Result<(), ConfError> {
+    let mut chars = key.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfError::Key(key.to_string()))
+    }
+}
+
+/// Reads one shell-like word; returns it and the rest of the input after it.
+fn parse_word<'a>(input: &'a str, line: &str) -> Result<(String, &'a str), ConfError> {
+    let mut value = String::new();
+    let mut chars = input.char_indices();
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '\'' => loop {
+                match chars.next() {
+                    Some((_, '\'')) => break,
+                    Some((_, inner)) => value.push(inner),
+                    None => return Err(ConfError::Syntax(line.to_string())),
+                }
+            },
+            '\\' => match chars.next() {
+                Some((_, escaped)) => value.push(escaped),
+                None => return Err(ConfError::Syntax(line.to_string())),
+            },
+            '"' => loop {
+                match chars.next() {
+                    Some((_, '"')) => break,
+                    Some((_, '\\')) => match chars.next() {
+                        Some((_, escaped)) => value.push(escaped),
+                        None => return Err(ConfError::Syntax(line.to_string())),
+                    },
+                    Some((_, inner)) => value.push(inner),
+                    None => return Err(ConfError::Syntax(line.to_string())),
+                }
+            },
+            c if c.is_whitespace() => return Ok((value, &input[index..])),
+            c => value.push(c),
+        }
+    }
+    Ok((value, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_hestia_lines() {
+        let record =
+            Record::parse_line("DOMAIN='example.com' IP='1.2.3.4' ALIAS='' TTL=14400").unwrap();
+        assert_eq!(record.get("DOMAIN"), Some("example.com"));
+        assert_eq!(record.get("ALIAS"), Some(""));
+        assert_eq!(record.get("TTL"), Some("14400"));
+        assert_eq!(record.len(), 4);
+    }
+
+    #[test]
+    fn rejects_unterminated_quotes_and_bad_keys() {
+        assert!(Record::parse_line("A='x").is_err());
+        assert!(Record::parse_line("1A='x'").is_err());
+        assert!(Record::parse_line("A-B='x'").is_err());
+        assert!(Record::parse_line("justtext").is_err());
+    }
+
+    #[test]
+    fn quotes_round_trip() {
+        let record = Record::from_pairs([("NAME", "it's \"quoted\" \\ and\ttab")]);
+        let line = record.to_line().unwrap();
+        assert_eq!(Record::parse_line(&line).unwrap(), record);
+    }
+
+    #[test]
+    fn refuses_line_breaks() {
+        let record = Record::from_pairs([("NAME", "a\nb")]);
+        assert_eq!(
+            record.to_line(),
+            Err(ConfError::LineBreak("NAME".to_string()))
+        );
+    }
+
+    #[test]
+    fn source_files_merge_lines() {
+        let record = parse_source("A='1'\n\n# comment\nB='2'\nA='3'\n").unwrap();
+        assert_eq!(record.get("A"), Some("3"));
+        assert_eq!(record.get("B"), Some("2"));
+    }
+
+    proptest! {
+        #[test]
+        fn writer_output_parses_back(
+            pairs in proptest::collection::vec(("[A-Z][A-Z0-9_]{0,12}", "[^\r\n]{0,40}"), 0..8)
+        ) {
+            let record = Record::from_pairs(pairs);
+            let line = record.to_line().unwrap();
+            prop_assert_eq!(&Record::parse_line(&line).unwrap(), &record);
+            let source = record.to_source().unwrap();
+            prop_assert_eq!(&parse_source(&source).unwrap(), &record);
+        }
+
+        #[test]
+        fn parser_never_panics(line in "\\PC{0,80}") {
+            let _ = Record::parse_line(&line);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Test-only plugin that tries to leave its sandbox. Every attempt must be refused.
+//!
+//! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
+//! to read and write `VICTIM`'s files by `..`, absolute paths, pre-planted symlinks and symlinks
+//! it creates itself. It prints one line per attempt, `<attempt>: blocked` or
+//! `<attempt>: ESCAPED <detail>`, and returns 0 only when everything was blocked.
+
+use std::fs;
+use std::path::Path;
+
+use hearth_sdk::{Access, Call, CmdError, CmdResult, Command, ReturnCode};
+
+fn attempt(report: &mut Vec<String>, name: &str, result: std::io::Result<String>) {
+    match result {
+        Ok(detail) => report.push(format!("{name}: ESCAPED {detail}")),
+        Err(_) => report.push(format!("{name}: blocked")),
+    }
+}
+
+fn escape(call: &Call) -> CmdResult {
+    let victim = call.arg(2);
+    let victim_conf = format!("../{victim}/user.conf");
+    let user = call.user_path("");
+    let mut report = Vec::new();
+
+    attempt(
+        &mut report,
+        "read-dotdot",
+        fs::read_to_string(user.join(&victim_conf)),
+    );
+    attempt(
+        &mut report,
+        "write-dotdot",
+        fs::write(user.join(format!("../{victim}/pwned")), "x").map(|_| "wrote".into()),
+    );
+    attempt(
+        &mut report,
+        "read-absolute-data",
+        fs::read_to_string(format!("/data/users/{victim}/user.conf")),
+    );
+    attempt(
+        &mut report,
+        "read-absolute-etc",
+        fs::read_to_string("/etc/passwd"),
+    );
+    attempt(
+        &mut report,
+        "list-root",
+        fs::read_dir("/").map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    );
+    attempt(
+        &mut report,
+        "read-planted-symlink",
+        fs::read_to_string(user.join("planted/user.conf")),
+    );
+    attempt(
+        &mut report,
+        "write-planted-symlink",
+        fs::write(user.join("planted/pwned"), "x").map(|_| "wrote".into()),
+    );
+    attempt(
+        &mut report,
+        "read-planted-file-symlink",
+        fs::read_to_string(user.join("planted-file")),
+    );
+    let own_link = user.join("own-link");
+    attempt(
+        &mut report,
+        "follow-created-symlink",
+        symlink(&format!("../{victim}"), &own_link)
+            .and_then(|_| fs::read_to_string(own_link.join("user.conf"))),
+    );
+    let abs_link = user.join("abs-link");
+    attempt(
+        &mut report,
+        "follow-created-absolute-symlink",
+        symlink(&format!("/data/users/{victim}/user.conf"), &abs_link)
+            .and_then(|_| fs::read_to_string(&abs_link)),
+    );
+
+    let output = report.join("\n") + "\n";
+    if report.iter().any(|line| line.contains("ESCAPED")) {
+        Err(CmdError::raw(ReturnCode::Forbidden, output))
+    } else {
+        Ok(output)
+    }
+}
+
+#[cfg(target_os = "wasi")]
+fn symlink(target: &str, link: &Path) -> std::io::Result<()> {
+    use std::ffi::{CString, c_char, c_int};
+    unsafe extern "C" {
+        // wasi-libc's symlink(3), resolved against the preopens like every other path.
+        fn symlink(target: *const c_char, link: *const c_char) -> c_int;
+    }
+    let invalid = |_| std::io::Error::from(std::io::ErrorKind::InvalidInput);
+    let target = CString::new(target).map_err(invalid)?;
+    let link = CString::new(link.to_string_lossy().as_bytes()).map_err(invalid)?;
+    // SAFETY: both arguments are valid NUL-terminated strings that outlive the call.
+    if unsafe { symlink(target.as_ptr(), link.as_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+const COMMANDS: &[Command] = &[Command {
+    name: "v-test-escape",
+    usage: "USER VICTIM",
+    min_args: 2,
+    user_arg: 1,
+    user_access: Access::ReadWrite,
+    system_dirs: &[],
+    mutating: true,
+    secret_args: &[],
+    handler: escape,
+}];
+
+hearth_sdk::plugin!(name: "escape", commands: COMMANDS, interfaces: &[]);
