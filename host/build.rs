@@ -17,11 +17,20 @@ const PLUGINS: &[(&str, &str, bool)] = &[
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let workspace = manifest_dir.parent().expect("host/ lives in the workspace").to_path_buf();
+    let workspace = manifest_dir
+        .parent()
+        .expect("host/ lives in the workspace")
+        .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-    println!("cargo:rerun-if-changed={}", workspace.join("plugins").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("plugins").display()
+    );
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
-    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
 
     let selected: Vec<_> = PLUGINS.iter().collect();
     let target_dir = workspace.join("target").join("wasm-plugins");
@@ -29,7 +38,13 @@ fn main() {
     let mut build = Command::new(cargo);
     build
         .current_dir(&workspace)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for (package, _, _) in &selected {
         build.args(["-p", package]);
@@ -53,7 +68,10 @@ fn main() {
     );
 
     let built_dir = target_dir.join("wasm32-wasip2").join("release");
-    println!("cargo:rustc-env=HEARTH_TEST_PLUGIN_DIR={}", built_dir.display());
+    println!(
+        "cargo:rustc-env=HEARTH_TEST_PLUGIN_DIR={}",
+        built_dir.display()
+    );
     let mut generated = String::from(
         "/// The built-in plugins: (name, component bytes).\npub const EMBEDDED: &[(&str, &[u8])] = &[\n",
     );

@@ -45,7 +45,14 @@ async fn main() {
     let created = hearth
         .call_local(
             "v-add-user",
-            &args(&["alice", "alice-password", "alice@example.com", "default", "Alice", "Example"]),
+            &args(&[
+                "alice",
+                "alice-password",
+                "alice@example.com",
+                "default",
+                "Alice",
+                "Example",
+            ]),
         )
         .await
         .expect("add alice");
@@ -58,7 +65,10 @@ async fn main() {
     let mut samples = Vec::with_capacity(SAMPLES);
     for i in 0..WARMUP + SAMPLES {
         let started = Instant::now();
-        let outcome = hearth.call_local("v-list-user", &list_args).await.expect("call");
+        let outcome = hearth
+            .call_local("v-list-user", &list_args)
+            .await
+            .expect("call");
         let elapsed = started.elapsed();
         assert_eq!(outcome.code, 0);
         if i >= WARMUP {
@@ -67,8 +77,8 @@ async fn main() {
     }
     report("in-process `v-list-user alice json`", samples);
 
-    let key = hearth::keys::add_access_key(hearth.root(), "admin", "", "bench")
-        .expect("access key");
+    let key =
+        hearth::keys::add_access_key(hearth.root(), "admin", "", "bench").expect("access key");
     let (tx, rx) = tokio::sync::oneshot::channel();
     let server = {
         let hearth = hearth.clone();
@@ -91,7 +101,12 @@ async fn main() {
     let modes: [(&str, Vec<(&str, &str)>); 2] = [
         (
             "HTTPS keep-alive, access key, `v-list-user alice json`",
-            vec![("hash", hash.as_str()), ("cmd", "v-list-user"), ("arg1", "alice"), ("arg2", "json")],
+            vec![
+                ("hash", hash.as_str()),
+                ("cmd", "v-list-user"),
+                ("arg1", "alice"),
+                ("arg2", "json"),
+            ],
         ),
         (
             "HTTPS keep-alive, legacy password, `v-list-user alice json`",
@@ -112,7 +127,11 @@ async fn main() {
             let status = response.status();
             let body = response.bytes().await.expect("body");
             let elapsed = started.elapsed();
-            assert!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&body));
+            assert!(
+                status.is_success(),
+                "{status}: {}",
+                String::from_utf8_lossy(&body)
+            );
             if i >= WARMUP {
                 samples.push(elapsed);
             }

@@ -145,7 +145,9 @@ fn write_if_missing(path: &Path, record: &Record) -> Result<(), InitError> {
     if path.exists() {
         return Ok(());
     }
-    let text = record.to_source().expect("built-in defaults have no line breaks");
+    let text = record
+        .to_source()
+        .expect("built-in defaults have no line breaks");
     std::fs::write(path, text).map_err(|source| InitError::Io {
         path: path.to_path_buf(),
         source,

@@ -101,7 +101,10 @@ pub fn add_access_key(
     record.set("EXPIRES_IN", "");
     record.set("IP", "");
     let text = record.to_source().map_err(|e| {
-        KeyError::Invalid(hearth_sdk::CmdError::new(hearth_sdk::ReturnCode::Invalid, e))
+        KeyError::Invalid(hearth_sdk::CmdError::new(
+            hearth_sdk::ReturnCode::Invalid,
+            e,
+        ))
     })?;
     let dir = root.path().join("data/access-keys");
     loop {

@@ -12,7 +12,11 @@ use hearth::config::Config;
 use hearth::service::{Hearth, Options};
 
 #[derive(Parser)]
-#[command(name = "hearth", version, about = "HestiaCP's /api/, served by sandboxed WebAssembly plugins")]
+#[command(
+    name = "hearth",
+    version,
+    about = "HestiaCP's /api/, served by sandboxed WebAssembly plugins"
+)]
 struct Cli {
     /// The data root.
     #[arg(long, global = true, env = "HEARTH_DATA_DIR", default_value = "./var")]

@@ -113,8 +113,16 @@ mod tests {
 
     #[test]
     fn allow_all_must_be_the_whole_value() {
-        assert!(ip_allowed(&settings("allow-all"), "203.0.113.9", ApiMode::Legacy));
-        assert!(!ip_allowed(&settings("allow-all,1.2.3.4"), "203.0.113.9", ApiMode::Legacy));
+        assert!(ip_allowed(
+            &settings("allow-all"),
+            "203.0.113.9",
+            ApiMode::Legacy
+        ));
+        assert!(!ip_allowed(
+            &settings("allow-all,1.2.3.4"),
+            "203.0.113.9",
+            ApiMode::Legacy
+        ));
     }
 
     #[test]

@@ -163,7 +163,10 @@ mod tests {
         let token = random_token(40, "ab");
         assert_eq!(token.len(), 40);
         assert!(token.chars().all(|c| c == 'a' || c == 'b'));
-        assert_ne!(random_token(32, "abcdef0123"), random_token(32, "abcdef0123"));
+        assert_ne!(
+            random_token(32, "abcdef0123"),
+            random_token(32, "abcdef0123")
+        );
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub enum ServeError {
 
 /// Serves `/api/` over HTTPS on `listen` until SIGTERM or Ctrl-C, printing
 /// `listening on https://ADDR` with the real bound address.
-pub async fn serve(hearth: Arc<Hearth>, listen: SocketAddr, data_dir: &Path) -> Result<(), ServeError> {
+pub async fn serve(
+    hearth: Arc<Hearth>,
+    listen: SocketAddr,
+    data_dir: &Path,
+) -> Result<(), ServeError> {
     serve_with(hearth, listen, data_dir, |addr| {
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "listening on https://{addr}");
@@ -79,9 +83,8 @@ pub async fn serve_with(
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("install the SIGTERM handler");
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install the SIGTERM handler");
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}

@@ -14,8 +14,7 @@ use crate::data::{DataError, DataRoot, Settings};
 use crate::locks::Locks;
 use crate::policy;
 use crate::runtime::{
-    HostServices, LoadError, Limits, Outcome, PluginSource, ResolvedCommand, Runtime,
-    RuntimeError,
+    HostServices, Limits, LoadError, Outcome, PluginSource, ResolvedCommand, Runtime, RuntimeError,
 };
 use crate::secrets::PasswordCache;
 
@@ -289,10 +288,7 @@ pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
             ReturnCode::LoadAverage,
             format!("{command} exceeded its output limit"),
         ),
-        RuntimeError::Trap(_) => (
-            ReturnCode::Update,
-            format!("{command} failed unexpectedly"),
-        ),
+        RuntimeError::Trap(_) => (ReturnCode::Update, format!("{command} failed unexpectedly")),
         RuntimeError::Setup(_) => (
             ReturnCode::Parsing,
             format!("{command} could not be started"),

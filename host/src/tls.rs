@@ -41,7 +41,8 @@ pub fn ensure_certificate(data_dir: &Path) -> Result<(PathBuf, PathBuf), TlsErro
         }
     }
     let generated = rcgen::generate_simple_self_signed(names)?;
-    write_private(&key, generated.signing_key.serialize_pem().as_bytes()).map_err(io_error(&key))?;
+    write_private(&key, generated.signing_key.serialize_pem().as_bytes())
+        .map_err(io_error(&key))?;
     std::fs::write(&cert, generated.cert.pem()).map_err(io_error(&cert))?;
     Ok((cert, key))
 }

@@ -311,7 +311,11 @@ fn command_error(command: &str, code_mode: bool) -> Option<Reply> {
     if command.is_empty() {
         Some(api_error(2, "Error: Command not provided", code_mode))
     } else if !policy::is_command_name(command) {
-        Some(api_error(2, &format!("Error: {command} command invalid"), code_mode))
+        Some(api_error(
+            2,
+            &format!("Error: {command} command invalid"),
+            code_mode,
+        ))
     } else {
         None
     }
@@ -333,7 +337,11 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
         return Reply::text(StatusCode::BAD_REQUEST, Some(11), body);
     }
     if !policy::ip_allowed(&settings, ip, ApiMode::Legacy) {
-        return api_error(10, "Error: IP is not allowed to connect with API", code_mode);
+        return api_error(
+            10,
+            "Error: IP is not allowed to connect with API",
+            code_mode,
+        );
     }
     let root_user = settings.root_user().to_string();
     let hash = request.hash.as_deref().unwrap_or("");
@@ -412,7 +420,11 @@ async fn access_key(
         return api_error(11, "Error: API has been disabled", code_mode);
     }
     if !policy::ip_allowed(&settings, ip, ApiMode::AccessKey) {
-        return api_error(10, "Error: IP is not allowed to connect with API", code_mode);
+        return api_error(
+            10,
+            "Error: IP is not allowed to connect with API",
+            code_mode,
+        );
     }
     if let Some(reply) = command_error(&request.command, code_mode) {
         return reply;
@@ -461,7 +473,10 @@ async fn access_key(
     hearth.auth_log().record(
         &key.id,
         ip,
-        &format!("{} successfully launched", authlog::log_safe(&request.command)),
+        &format!(
+            "{} successfully launched",
+            authlog::log_safe(&request.command)
+        ),
     );
     audit.principal = key.id.clone();
     let is_root = key.user == root_user;
@@ -630,7 +645,10 @@ mod tests {
         assert_eq!(http_status(9), StatusCode::UNAUTHORIZED);
         assert_eq!(http_status(21), StatusCode::UNAUTHORIZED);
         assert_eq!(http_status(127), StatusCode::BAD_REQUEST);
-        assert_eq!(api_error(405, "x", false).status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            api_error(405, "x", false).status,
+            StatusCode::METHOD_NOT_ALLOWED
+        );
     }
 
     #[test]

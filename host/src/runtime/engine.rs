@@ -1,7 +1,7 @@
 //! The wasmtime engine: pooling allocator, epoch interruption and the resource limits.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 

@@ -172,10 +172,7 @@ impl Runtime {
         root_user: &str,
         grant: &Grant,
     ) -> Result<Outcome, RuntimeError> {
-        let _slot = self
-            .slots
-            .try_acquire()
-            .map_err(|_| RuntimeError::Busy)?;
+        let _slot = self.slots.try_acquire().map_err(|_| RuntimeError::Busy)?;
         command
             .plugin
             .invoke(

@@ -185,7 +185,8 @@ impl LoadedPlugin {
     ) -> Result<Outcome, RuntimeError> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtxBuilder::new();
-        wasi.stderr(stderr.clone()).allow_blocking_current_thread(true);
+        wasi.stderr(stderr.clone())
+            .allow_blocking_current_thread(true);
         for preopen in grant.preopens() {
             let perms = match preopen.permission {
                 Permission::ReadOnly => FsPerms::ReadOnly,
@@ -194,14 +195,7 @@ impl LoadedPlugin {
             wasi.preopened_dir(&preopen.host, &preopen.guest, perms)
                 .map_err(RuntimeError::Setup)?;
         }
-        let mut store = new_store(
-            engine,
-            limits,
-            services,
-            &self.name,
-            command,
-            wasi.build(),
-        );
+        let mut store = new_store(engine, limits, services, &self.name, command, wasi.build());
         let invocation = Invocation {
             command: command.to_string(),
             args: args.to_vec(),

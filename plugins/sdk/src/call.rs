@@ -12,7 +12,9 @@ pub struct DataPaths {
 impl DataPaths {
     /// The layout inside the sandbox: preopens mounted below `/`.
     pub fn guest() -> Self {
-        Self { root: PathBuf::from("/") }
+        Self {
+            root: PathBuf::from("/"),
+        }
     }
 
     /// A layout below `root`, for running handlers natively in tests.

@@ -7,8 +7,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::conf::{self, Record};
 use crate::CmdError;
+use crate::conf::{self, Record};
 
 /// Reads a source-layout file (`user.conf`, `hestia.conf`, ...).
 pub fn read_source(path: &Path) -> Result<Record, CmdError> {

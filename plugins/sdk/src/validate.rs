@@ -93,7 +93,9 @@ pub fn new_user(value: &str) -> Result<(), CmdError> {
 pub fn domain(value: &str) -> Result<(), CmdError> {
     const FORBIDDEN: &str = "[]!@#$^&*()+={},<>?_/\\\"|'`;%";
     let bad = value.is_empty()
-        || value.chars().any(|c| c.is_whitespace() || FORBIDDEN.contains(c))
+        || value
+            .chars()
+            .any(|c| c.is_whitespace() || FORBIDDEN.contains(c))
         || value.chars().all(|c| c.is_ascii_digit())
         || value.contains("..")
         || value.starts_with(['-', '.'])
@@ -122,9 +124,9 @@ pub fn email(value: &str) -> Result<(), CmdError> {
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let tld_ok = (2..=63).contains(&tld.len()) && tld.chars().all(|c| c.is_ascii_alphabetic())
-            || tld
-                .strip_prefix("xn--")
-                .is_some_and(|t| (2..=63).contains(&t.len()) && t.chars().all(|c| c.is_alphanumeric()));
+            || tld.strip_prefix("xn--").is_some_and(|t| {
+                (2..=63).contains(&t.len()) && t.chars().all(|c| c.is_alphanumeric())
+            });
         Some(local_ok && name_ok && tld_ok)
     })()
     .unwrap_or(false);
@@ -292,7 +294,15 @@ mod tests {
     fn domains() {
         assert!(domain("hestiacp.com").is_ok());
         assert!(domain("mx.hestiacp.com.").is_ok());
-        for bad in ["www", "12345", "a..b", "bad\ndomain", "-a.com", "a_b.com", ""] {
+        for bad in [
+            "www",
+            "12345",
+            "a..b",
+            "bad\ndomain",
+            "-a.com",
+            "a_b.com",
+            "",
+        ] {
             assert!(domain(bad).is_err(), "{bad}");
         }
     }

@@ -160,7 +160,10 @@ fn json_list(conf: &Record) -> String {
         .iter()
         .map(|(indent, key)| format!("{indent}\"{key}\": {}", json_string(conf.value(key))))
         .collect();
-    format!("{{\n\t\t\"config\": {{\n{}\n\t\t}}\n\t}}\n", fields.join(",\n"))
+    format!(
+        "{{\n\t\t\"config\": {{\n{}\n\t\t}}\n\t}}\n",
+        fields.join(",\n")
+    )
 }
 
 /// The shell listing (also what `plain` prints: Hestia's `plain` branch calls `shell_list`).
@@ -186,7 +189,10 @@ fn shell_list(conf: &Record) -> String {
         ));
     }
     if set("WEB_BACKEND") {
-        line(format!("PHP Intepreter:                   {}", v("WEB_BACKEND")));
+        line(format!(
+            "PHP Intepreter:                   {}",
+            v("WEB_BACKEND")
+        ));
     }
     if set("PROXY_SYSTEM") {
         line(format!(
@@ -207,7 +213,10 @@ fn shell_list(conf: &Record) -> String {
         ));
     }
     if set("FTP_SYSTEM") {
-        line(format!("FTP Server:                       {}", v("FTP_SYSTEM")));
+        line(format!(
+            "FTP Server:                       {}",
+            v("FTP_SYSTEM")
+        ));
     }
     if set("MAIL_SYSTEM") {
         let mut mail = format!("Mail Server:                      {}", v("MAIL_SYSTEM"));
@@ -218,7 +227,10 @@ fn shell_list(conf: &Record) -> String {
         }
         line(mail);
         if set("WEBMAIL_ALIAS") {
-            line(format!("Webmail alias:                    {}", v("WEBMAIL_ALIAS")));
+            line(format!(
+                "Webmail alias:                    {}",
+                v("WEBMAIL_ALIAS")
+            ));
         }
     }
     if set("DB_SYSTEM") {
@@ -227,10 +239,16 @@ fn shell_list(conf: &Record) -> String {
             v("DB_SYSTEM").replace(',', ", ")
         ));
         if set("DB_PMA_ALIAS") {
-            line(format!("phpMyAdmin Alias:                 {}", v("DB_PMA_ALIAS")));
+            line(format!(
+                "phpMyAdmin Alias:                 {}",
+                v("DB_PMA_ALIAS")
+            ));
         }
         if set("DB_PGA_ALIAS") {
-            line(format!("phpPgAdmin Alias:                 {}", v("DB_PGA_ALIAS")));
+            line(format!(
+                "phpPgAdmin Alias:                 {}",
+                v("DB_PGA_ALIAS")
+            ));
         }
     }
     if set("DNS_SYSTEM") {
@@ -241,7 +259,10 @@ fn shell_list(conf: &Record) -> String {
         ));
     }
     if set("CRON_SYSTEM") {
-        line(format!("CRON daemon:                      {}", v("CRON_SYSTEM")));
+        line(format!(
+            "CRON daemon:                      {}",
+            v("CRON_SYSTEM")
+        ));
     }
     if set("FIREWALL_SYSTEM") {
         // Hestia prints no blank before the `+` here.
@@ -263,7 +284,10 @@ fn shell_list(conf: &Record) -> String {
         line(format!("Backup Directory:                 {}", v("BACKUP")));
     }
     if set("DISK_QUOTA") {
-        line(format!("Disk Quota enabled:               {}", v("DISK_QUOTA")));
+        line(format!(
+            "Disk Quota enabled:               {}",
+            v("DISK_QUOTA")
+        ));
     }
     if set("RESOURCES_LIMIT") {
         line(format!(
@@ -272,42 +296,90 @@ fn shell_list(conf: &Record) -> String {
         ));
     }
     if set("LANGUAGE") && v("LANGUAGE") != "en" {
-        line(format!("System Language:                  {}", v("LANGUAGE")));
+        line(format!(
+            "System Language:                  {}",
+            v("LANGUAGE")
+        ));
     }
-    line(format!("Version:                          {}", v("VERSION")));
+    line(format!(
+        "Version:                          {}",
+        v("VERSION")
+    ));
     if set("DEMO_MODE") {
-        line(format!("Demo Mode:                        {}", v("DEMO_MODE")));
+        line(format!(
+            "Demo Mode:                        {}",
+            v("DEMO_MODE")
+        ));
     }
     if set("FILE_MANAGER") {
-        line(format!("File Manager enabled:             {}", v("FILE_MANAGER")));
+        line(format!(
+            "File Manager enabled:             {}",
+            v("FILE_MANAGER")
+        ));
     }
     if set("API") {
         line(format!("API enabled:             {}", v("API")));
-        line(format!("API allowed IP's:             {}", v("API_ALLOWED_IP")));
+        line(format!(
+            "API allowed IP's:             {}",
+            v("API_ALLOWED_IP")
+        ));
     }
     if set("SMTP_RELAY") && v("SMTP_RELAY") != "false" {
-        line(format!("SMTP Relay enabled:                {}", v("SMTP_RELAY")));
-        line(format!("SMTP Relay Server:                 {}", v("SMTP_RELAY_HOST")));
-        line(format!("SMTP Relay Port:                   {}", v("SMTP_RELAY_PORT")));
-        line(format!("SMTP Relay User:                   {}", v("SMTP_RELAY_USER")));
+        line(format!(
+            "SMTP Relay enabled:                {}",
+            v("SMTP_RELAY")
+        ));
+        line(format!(
+            "SMTP Relay Server:                 {}",
+            v("SMTP_RELAY_HOST")
+        ));
+        line(format!(
+            "SMTP Relay Port:                   {}",
+            v("SMTP_RELAY_PORT")
+        ));
+        line(format!(
+            "SMTP Relay User:                   {}",
+            v("SMTP_RELAY_USER")
+        ));
     }
-    line(format!("SMTP Server Account enabled:       {}", v("USE_SERVER_SMTP")));
+    line(format!(
+        "SMTP Server Account enabled:       {}",
+        v("USE_SERVER_SMTP")
+    ));
     if set("USE_SERVER_SMTP") && v("USE_SERVER_SMTP") != "false" {
-        line(format!("SMTP Server Account Host:          {}", v("SERVER_SMTP_HOST")));
-        line(format!("SMTP Server Account Port:          {}", v("SERVER_SMTP_PORT")));
+        line(format!(
+            "SMTP Server Account Host:          {}",
+            v("SERVER_SMTP_HOST")
+        ));
+        line(format!(
+            "SMTP Server Account Port:          {}",
+            v("SERVER_SMTP_PORT")
+        ));
         line(format!(
             "SMTP Server Account Security:      {}",
             v("SERVER_SMTP_SECURITY")
         ));
-        line(format!("SMTP Server Account Username:      {}", v("SERVER_SMTP_USER")));
+        line(format!(
+            "SMTP Server Account Username:      {}",
+            v("SERVER_SMTP_USER")
+        ));
         line(format!(
             "SMTP Server Account Password:      {}",
             v("SERVER_SMTP_PASSWD")
         ));
-        line(format!("SMTP Server Account Address:       {}", v("SERVER_SMTP_ADDR")));
+        line(format!(
+            "SMTP Server Account Address:       {}",
+            v("SERVER_SMTP_ADDR")
+        ));
     }
-    line(format!("Release Branch:                   {}", v("RELEASE_BRANCH")));
-    line(format!("Debug Mode:                       {}", v("DEBUG_MODE")));
+    line(format!(
+        "Release Branch:                   {}",
+        v("RELEASE_BRANCH")
+    ));
+    line(format!(
+        "Debug Mode:                       {}",
+        v("DEBUG_MODE")
+    ));
     line(format!("Theme:                            {}", v("THEME")));
     line(format!(
         "Restricted Admin Access:          {}",
@@ -317,7 +389,10 @@ fn shell_list(conf: &Record) -> String {
         "Hide System Administator:         {}",
         v("POLICY_SYSTEM_HIDE_ADMIN")
     ));
-    line(format!("Updates: Notify by email:         {}", v("UPGRADE_SEND_EMAIL")));
+    line(format!(
+        "Updates: Notify by email:         {}",
+        v("UPGRADE_SEND_EMAIL")
+    ));
     line(format!(
         "Updates: Email install log:       {}",
         v("UPGRADE_SEND_EMAIL_LOG")

@@ -186,7 +186,11 @@ mod tests {
     fn empty_values_are_allowed() {
         let root = data_root(CONF);
         assert_eq!(
-            run(root.path(), "v-change-sys-config-value", &["API_ALLOWED_IP", ""]),
+            run(
+                root.path(),
+                "v-change-sys-config-value",
+                &["API_ALLOWED_IP", ""]
+            ),
             (0, String::new())
         );
         assert!(hestia_conf(root.path()).contains("API_ALLOWED_IP=''\n"));
@@ -327,8 +331,7 @@ mod tests {
             run(root.path(), "v-add-sys-api-ip", &["1.2.3.4"]),
             (
                 0,
-                "Error: Invalid value contains qoutes (\" or ' or | ) :: a'b,1.2.3.4\n"
-                    .to_string()
+                "Error: Invalid value contains qoutes (\" or ' or | ) :: a'b,1.2.3.4\n".to_string()
             )
         );
         assert_eq!(hestia_conf(root.path()), conf);

@@ -233,11 +233,25 @@ mod tests {
             ("WEB_TEMPLATE".to_string(), "default".to_string()),
             ("SHELL".to_string(), "nologin".to_string()),
         ];
-        let record = user_conf("Alice A", "default", &package, "a@b.cd", &credentials, false);
+        let record = user_conf(
+            "Alice A",
+            "default",
+            &package,
+            "a@b.cd",
+            &credentials,
+            false,
+        );
         let keys: Vec<&str> = record.iter().map(|(k, _)| k).collect();
         assert_eq!(
             &keys[..6],
-            &["NAME", "PACKAGE", "WEB_TEMPLATE", "SHELL", "CONTACT", "CRON_REPORTS"]
+            &[
+                "NAME",
+                "PACKAGE",
+                "WEB_TEMPLATE",
+                "SHELL",
+                "CONTACT",
+                "CRON_REPORTS"
+            ]
         );
         assert_eq!(keys[keys.len() - 2..], ["TIME", "DATE"]);
         assert_eq!(record.value("ROLE"), "user");

@@ -247,7 +247,10 @@ mod tests {
         ]);
         let small = Record::from_pairs([("WEB_DOMAINS", "2")]);
         let error = check_package_covers_usage(&user, &small).unwrap_err();
-        assert_eq!(error.output, "Error: Package doesn't cover WEB_DOMAIN usage");
+        assert_eq!(
+            error.output,
+            "Error: Package doesn't cover WEB_DOMAIN usage"
+        );
         assert_eq!(error.code, ReturnCode::Limit);
         let enough = Record::from_pairs([("WEB_DOMAINS", "unlimited"), ("MAIL_DOMAINS", "1")]);
         assert!(check_package_covers_usage(&user, &enough).is_ok());

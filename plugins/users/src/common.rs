@@ -18,7 +18,13 @@ pub const SHELLS: &[&str] = &[
 ];
 
 /// Directories a shell may be given in when passed as a full path.
-const SHELL_DIRS: &[&str] = &["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/"];
+const SHELL_DIRS: &[&str] = &[
+    "/bin/",
+    "/usr/bin/",
+    "/sbin/",
+    "/usr/sbin/",
+    "/usr/local/bin/",
+];
 
 /// `is_format_valid 'user'`. Hestia skips empty values (and then silently falls back to the
 /// root user); hearth refuses an empty USER instead, so that a sandbox is never opened on
@@ -177,7 +183,9 @@ mod tests {
         assert!(lines[0].starts_with("ID='1' DATE='"));
         assert!(lines[0].ends_with("LEVEL='Info' CATEGORY='System' MESSAGE='it´s me'"));
         assert!(lines[1].starts_with("ID='2' "));
-        assert!(lines[1].ends_with("LEVEL='Warning' CATEGORY='Security' MESSAGE='Password changed.'"));
+        assert!(
+            lines[1].ends_with("LEVEL='Warning' CATEGORY='Security' MESSAGE='Password changed.'")
+        );
 
         let many: String = (1..=301)
             .map(|i| format!("ID='{i}' DATE='2024-01-01' TIME='00:00:00' LEVEL='Info' CATEGORY='System' MESSAGE='x'\n"))

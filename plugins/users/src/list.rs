@@ -542,7 +542,10 @@ pub fn list_user(call: &Call) -> CmdResult {
 /// `v-list-user` plain: one TAB-separated line. Hestia's script prints a stray `'` before
 /// `U_CRON_JOBS`; kept for byte-exactness.
 fn plain_user_line(row: &Row) -> String {
-    let mut cells: Vec<String> = USER_PLAIN.iter().map(|c| row.value(c).to_string()).collect();
+    let mut cells: Vec<String> = USER_PLAIN
+        .iter()
+        .map(|c| row.value(c).to_string())
+        .collect();
     if let Some(index) = USER_PLAIN.iter().position(|c| *c == "U_CRON_JOBS") {
         cells[index] = format!("'{}", cells[index]);
     }
@@ -567,7 +570,10 @@ fn shell_user(row: &Row) -> String {
         format!("DNS DOMAINS:   {}", used("U_DNS_DOMAINS", "DNS_DOMAINS")),
         format!("DNS RECORDS:   {}", used("U_DNS_RECORDS", "DNS_RECORDS")),
         format!("MAIL DOMAINS:  {}", used("U_MAIL_DOMAINS", "MAIL_DOMAINS")),
-        format!("MAIL ACCOUNTS: {}", used("U_MAIL_ACCOUNTS", "MAIL_ACCOUNTS")),
+        format!(
+            "MAIL ACCOUNTS: {}",
+            used("U_MAIL_ACCOUNTS", "MAIL_ACCOUNTS")
+        ),
         format!("BACKUPS:       {}", used("U_BACKUPS", "BACKUPS")),
         format!("DATABASES:     {}", used("U_DATABASES", "DATABASES")),
         format!("CRON_JOBS:     {}", used("U_CRON_JOBS", "CRON_JOBS")),

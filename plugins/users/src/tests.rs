@@ -23,12 +23,18 @@ fn user_conf(name: &str, role: &str, extra: &[(&str, &str)]) -> String {
         ("CRON_JOBS".into(), "unlimited".into()),
         ("NS".into(), "ns1.example.tld,ns2.example.tld".into()),
         ("SHELL".into(), "nologin".into()),
-        ("CONTACT".into(), format!("{}@example.com", name.to_lowercase())),
+        (
+            "CONTACT".into(),
+            format!("{}@example.com", name.to_lowercase()),
+        ),
         ("RKEY".into(), "AbCdEfGhIjKlMnOp".into()),
         ("ROLE".into(), role.into()),
         ("SUSPENDED".into(), "no".into()),
         ("SUSPENDED_USERS".into(), "0".into()),
-        ("U_USERS".into(), if role == "admin" { "2" } else { "0" }.into()),
+        (
+            "U_USERS".into(),
+            if role == "admin" { "2" } else { "0" }.into(),
+        ),
         ("U_WEB_DOMAINS".into(), "1".into()),
         ("U_DNS_DOMAINS".into(), "0".into()),
         ("U_MAIL_DOMAINS".into(), "0".into()),
@@ -55,7 +61,10 @@ const DEFAULT_PKG: &str = "WEB_TEMPLATE='default'\nWEB_DOMAINS='unlimited'\nDNS_
 fn data_root() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for (user, name, role) in [("admin", "System Administrator", "admin"), ("alice", "Alice", "user")] {
+    for (user, name, role) in [
+        ("admin", "System Administrator", "admin"),
+        ("alice", "Alice", "user"),
+    ] {
         let user_dir = root.join("data/users").join(user);
         fs::create_dir_all(&user_dir).unwrap();
         fs::write(user_dir.join("user.conf"), user_conf(name, role, &[])).unwrap();
@@ -136,10 +145,18 @@ fn list_users_order_and_skips() {
     let users = dir.path().join("data/users");
     for name in ["zed", "bob"] {
         fs::create_dir_all(users.join(name)).unwrap();
-        fs::write(users.join(name).join("user.conf"), user_conf(name, "user", &[])).unwrap();
+        fs::write(
+            users.join(name).join("user.conf"),
+            user_conf(name, "user", &[]),
+        )
+        .unwrap();
     }
     fs::create_dir_all(users.join(".carol.new")).unwrap();
-    fs::write(users.join(".carol.new/user.conf"), user_conf("c", "user", &[])).unwrap();
+    fs::write(
+        users.join(".carol.new/user.conf"),
+        user_conf("c", "user", &[]),
+    )
+    .unwrap();
     fs::create_dir_all(users.join("noconf")).unwrap();
     fs::write(users.join("stray-file"), "").unwrap();
     let (code, out) = run(dir.path(), &["v-list-users", "list"]);
@@ -151,10 +168,16 @@ fn list_users_order_and_skips() {
 fn list_users_empty_and_unknown_formats() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("data/users")).unwrap();
-    assert_eq!(run(dir.path(), &["v-list-users", "json"]), (0, "{\n}\n".to_string()));
+    assert_eq!(
+        run(dir.path(), &["v-list-users", "json"]),
+        (0, "{\n}\n".to_string())
+    );
     let dir = data_root();
     assert_eq!(run(dir.path(), &["v-list-users", ""]), (0, String::new()));
-    assert_eq!(run(dir.path(), &["v-list-users", "yaml"]), (0, String::new()));
+    assert_eq!(
+        run(dir.path(), &["v-list-users", "yaml"]),
+        (0, String::new())
+    );
 }
 
 #[test]
@@ -204,7 +227,10 @@ fn list_user_formats() {
 
     let (_, csv) = run(dir.path(), &["v-list-user", "alice", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].ends_with("U_DATABASESU_CRON_JOBS,U_BACKUPS,LANGUAGE,THEME,NOTIFICATIONS,TIME,DATE"));
+    assert!(
+        lines[0]
+            .ends_with("U_DATABASESU_CRON_JOBS,U_BACKUPS,LANGUAGE,THEME,NOTIFICATIONS,TIME,DATE")
+    );
     assert!(lines[1].starts_with("alice,\"Alice\",default,"));
 
     let (_, shell) = run(dir.path(), &["v-list-user", "alice"]);
@@ -215,8 +241,14 @@ fn list_user_formats() {
     assert_eq!(lines[19], "IP ADDRESSES   /");
     assert_eq!(lines.len(), 22);
 
-    assert_eq!(run(dir.path(), &["v-list-user", "alice", ""]), (0, String::new()));
-    assert_eq!(run(dir.path(), &["v-list-user", "alice", "list"]), (0, String::new()));
+    assert_eq!(
+        run(dir.path(), &["v-list-user", "alice", ""]),
+        (0, String::new())
+    );
+    assert_eq!(
+        run(dir.path(), &["v-list-user", "alice", "list"]),
+        (0, String::new())
+    );
 }
 
 #[test]
@@ -246,7 +278,10 @@ fn add_user_validation() {
     let root = dir.path();
     assert_eq!(
         run(root, &["v-add-user", "bob", "pw"]),
-        (1, "Usage: v-add-user USER PASSWORD EMAIL [PACKAGE] [NAME] ".to_string())
+        (
+            1,
+            "Usage: v-add-user USER PASSWORD EMAIL [PACKAGE] [NAME] ".to_string()
+        )
     );
     for bad in ["jäap", "1234", "1aap", "hello.com"] {
         assert_eq!(
@@ -267,12 +302,24 @@ fn add_user_validation() {
         (2, "Error: invalid package format :: bad pkg".to_string())
     );
     assert_eq!(
-        run(root, &["v-add-user", "bob", "pw", "b@b.cd", "default", "Bob 'B'"]),
-        (2, "Error: Invalid name contains qoutes (\" or ') :: Bob 'B'".to_string())
+        run(
+            root,
+            &["v-add-user", "bob", "pw", "b@b.cd", "default", "Bob 'B'"]
+        ),
+        (
+            2,
+            "Error: Invalid name contains qoutes (\" or ') :: Bob 'B'".to_string()
+        )
     );
     assert_eq!(
-        run(root, &["v-add-user", "bob", "pw", "b@b.cd", "default", "Bob", "<x>"]),
-        (2, "Error: Invalid name contains qoutes (\" or ') :: Bob <x>".to_string())
+        run(
+            root,
+            &["v-add-user", "bob", "pw", "b@b.cd", "default", "Bob", "<x>"]
+        ),
+        (
+            2,
+            "Error: Invalid name contains qoutes (\" or ') :: Bob <x>".to_string()
+        )
     );
     assert_eq!(
         run(root, &["v-add-user", "alice", "pw", "a@b.cd"]),
@@ -288,7 +335,10 @@ fn add_user_validation() {
     );
     assert_eq!(
         run(root, &["v-add-user", "bob", "", "b@b.cd"]),
-        (2, "Error: Password not accepted due to PAM restrictions".to_string())
+        (
+            2,
+            "Error: Password not accepted due to PAM restrictions".to_string()
+        )
     );
     assert!(!root.join("data/users/bob").exists());
 }
@@ -308,7 +358,10 @@ fn delete_user() {
     assert_eq!(run(root, &["v-delete-user", "admin"]), (0, String::new()));
     assert!(root.join("data/users/admin/user.conf").exists());
 
-    assert_eq!(run(root, &["v-delete-user", "alice", "no"]), (0, String::new()));
+    assert_eq!(
+        run(root, &["v-delete-user", "alice", "no"]),
+        (0, String::new())
+    );
     assert!(!root.join("data/users/alice").exists());
     assert!(!root.join("data/users/.alice.deleted").exists());
     let admin = read_conf(&root.join("data/users/admin/user.conf"));
@@ -338,10 +391,16 @@ fn suspend_and_unsuspend() {
     let admin = root.join("data/users/admin/user.conf");
 
     // Unsuspending an active user is not an error and changes nothing.
-    assert_eq!(run(root, &["v-unsuspend-user", "alice"]), (0, String::new()));
+    assert_eq!(
+        run(root, &["v-unsuspend-user", "alice"]),
+        (0, String::new())
+    );
     assert_eq!(read_conf(&admin).value("SUSPENDED_USERS"), "0");
 
-    assert_eq!(run(root, &["v-suspend-user", "alice", "yes"]), (0, String::new()));
+    assert_eq!(
+        run(root, &["v-suspend-user", "alice", "yes"]),
+        (0, String::new())
+    );
     assert_eq!(read_conf(&alice).value("SUSPENDED"), "yes");
     assert_eq!(read_conf(&admin).value("SUSPENDED_USERS"), "1");
     assert_eq!(
@@ -349,7 +408,10 @@ fn suspend_and_unsuspend() {
         (5, "Error: user alice is suspended".to_string())
     );
 
-    assert_eq!(run(root, &["v-unsuspend-user", "alice"]), (0, String::new()));
+    assert_eq!(
+        run(root, &["v-unsuspend-user", "alice"]),
+        (0, String::new())
+    );
     assert_eq!(read_conf(&alice).value("SUSPENDED"), "no");
     assert_eq!(read_conf(&admin).value("SUSPENDED_USERS"), "0");
 
@@ -375,10 +437,16 @@ fn suspend_and_unsuspend() {
 fn change_shell() {
     let dir = user_sandbox(&user_conf("Alice", "user", &[]));
     let conf = dir.path().join("user/user.conf");
-    assert_eq!(run(dir.path(), &["v-change-user-shell", "alice", "bash"]), (0, String::new()));
+    assert_eq!(
+        run(dir.path(), &["v-change-user-shell", "alice", "bash"]),
+        (0, String::new())
+    );
     assert_eq!(read_conf(&conf).value("SHELL"), "bash");
     assert_eq!(
-        run(dir.path(), &["v-change-user-shell", "alice", "/usr/bin/zsh"]),
+        run(
+            dir.path(),
+            &["v-change-user-shell", "alice", "/usr/bin/zsh"]
+        ),
         (0, String::new())
     );
     assert_eq!(read_conf(&conf).value("SHELL"), "zsh");
@@ -403,14 +471,26 @@ fn change_contact() {
     let dir = user_sandbox(&user_conf("Alice", "user", &[]));
     let user_dir = dir.path().join("user");
     assert_eq!(
-        run(dir.path(), &["v-change-user-contact", "alice", "testerhestiacp.com"]),
-        (2, "Error: invalid email format :: testerhestiacp.com".to_string())
+        run(
+            dir.path(),
+            &["v-change-user-contact", "alice", "testerhestiacp.com"]
+        ),
+        (
+            2,
+            "Error: invalid email format :: testerhestiacp.com".to_string()
+        )
     );
     assert_eq!(
-        run(dir.path(), &["v-change-user-contact", "alice", "new@example.org"]),
+        run(
+            dir.path(),
+            &["v-change-user-contact", "alice", "new@example.org"]
+        ),
         (0, String::new())
     );
-    assert_eq!(read_conf(&user_dir.join("user.conf")).value("CONTACT"), "new@example.org");
+    assert_eq!(
+        read_conf(&user_dir.join("user.conf")).value("CONTACT"),
+        "new@example.org"
+    );
     let history = fs::read_to_string(user_dir.join("history.log")).unwrap();
     assert!(history.starts_with("ID='1' DATE='"));
     assert!(history.ends_with(
@@ -427,7 +507,11 @@ fn change_package() {
         "WEB_TEMPLATE='small'\nWEB_DOMAINS='0'\nSHELL='bash'\nTIME='01:01:01'\nDATE='2020-01-01'\n",
     )
     .unwrap();
-    fs::write(root.join("data/packages/weird.pkg"), "WEB_DOMAINS='5'\nSHELL='python'\n").unwrap();
+    fs::write(
+        root.join("data/packages/weird.pkg"),
+        "WEB_DOMAINS='5'\nSHELL='python'\n",
+    )
+    .unwrap();
 
     assert_eq!(
         run(root, &["v-change-user-package", "alice", "gold"]),
@@ -435,7 +519,10 @@ fn change_package() {
     );
     assert_eq!(
         run(root, &["v-change-user-package", "alice", "small"]),
-        (8, "Error: Package doesn't cover WEB_DOMAIN usage".to_string())
+        (
+            8,
+            "Error: Package doesn't cover WEB_DOMAIN usage".to_string()
+        )
     );
     assert_eq!(
         run(root, &["v-change-user-package", "alice", "small", "yes"]),
@@ -452,12 +539,20 @@ fn change_package() {
     let history = fs::read_to_string(root.join("user/history.log")).unwrap();
     assert!(history.ends_with("MESSAGE='You have been assigned a new package (small).'\n"));
 
-    // The nested shell change prints its error but the package change succeeds.
+    // A limit the package does not set counts as 0 (DISK_QUOTA here, U_DISK is 10).
     assert_eq!(
         run(root, &["v-change-user-package", "alice", "weird"]),
+        (8, "Error: Package doesn't cover DISK usage".to_string())
+    );
+    // The nested shell change prints its error but the package change succeeds.
+    assert_eq!(
+        run(root, &["v-change-user-package", "alice", "weird", "yes"]),
         (0, "Error: shell python is not valid\n".to_string())
     );
-    assert_eq!(read_conf(&root.join("user/user.conf")).value("PACKAGE"), "weird");
+    assert_eq!(
+        read_conf(&root.join("user/user.conf")).value("PACKAGE"),
+        "weird"
+    );
 }
 
 #[test]
@@ -466,23 +561,35 @@ fn password_commands_validate_before_touching_secrets() {
     let root = dir.path();
     assert_eq!(
         run(root, &["v-check-user-password", "alice"]),
-        (1, "Usage: v-check-user-password USER PASSWORD [IP] [RETURN_HASH]".to_string())
+        (
+            1,
+            "Usage: v-check-user-password USER PASSWORD [IP] [RETURN_HASH]".to_string()
+        )
     );
     assert_eq!(
         run(root, &["v-check-user-password", "a b", "pw"]),
         (2, "Error: invalid user format :: a b".to_string())
     );
     assert_eq!(
-        run(root, &["v-check-user-password", "alice", "pw", "192.168.992.10"]),
+        run(
+            root,
+            &["v-check-user-password", "alice", "pw", "192.168.992.10"]
+        ),
         (2, "Error: invalid IP format :: 192.168.992.10".to_string())
     );
     assert_eq!(
         run(root, &["v-change-user-password"]),
-        (1, "Usage: v-change-user-password USER [PASSWORD]".to_string())
+        (
+            1,
+            "Usage: v-change-user-password USER [PASSWORD]".to_string()
+        )
     );
     assert_eq!(
         run(root, &["v-change-user-password", "alice", ""]),
-        (2, "Error: Password not accepted due to PAM restrictions".to_string())
+        (
+            2,
+            "Error: Password not accepted due to PAM restrictions".to_string()
+        )
     );
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(

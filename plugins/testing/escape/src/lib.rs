@@ -3,7 +3,8 @@
 //! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
 //! to read and write `VICTIM`'s files by `..`, absolute paths, pre-planted symlinks and symlinks
 //! it creates itself. It prints one line per attempt, `<attempt>: blocked` or
-//! `<attempt>: ESCAPED <detail>`, and returns 0 only when everything was blocked.
+//! `<attempt>: ESCAPED <detail>`, and returns 0 only when everything was blocked. A first
+//! control line proves the plugin can use its own directory.
 
 use std::fs;
 use std::path::Path;
@@ -22,6 +23,19 @@ fn escape(call: &Call) -> CmdResult {
     let victim_conf = format!("../{victim}/user.conf");
     let user = call.user_path("");
     let mut report = Vec::new();
+
+    // Control: the plugin can use its own directory, so "blocked" below means refused.
+    let own = user.join("own-file");
+    let control = fs::write(&own, "mine").and_then(|_| fs::read_to_string(&own));
+    match control {
+        Ok(text) if text == "mine" => report.push("control-own-directory: ok".to_string()),
+        _ => {
+            return Err(CmdError::raw(
+                ReturnCode::Parsing,
+                "control-own-directory: FAILED\n",
+            ));
+        }
+    }
 
     attempt(
         &mut report,
