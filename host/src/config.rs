@@ -17,6 +17,11 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Seconds a verified legacy password stays cached.
     pub password_cache_seconds: Option<u64>,
+    /// Peers whose `X-Forwarded-For` is believed. Nobody else's is.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    #[serde(default)]
+    pub abuse: crate::guard::AbuseConfig,
 }
 
 /// `[limits]`: per-command sandbox limits.

@@ -13,6 +13,8 @@ pub mod authlog;
 pub mod config;
 pub mod data;
 pub mod grant;
+pub mod guard;
+pub mod history;
 pub mod init;
 pub mod keys;
 pub mod locks;

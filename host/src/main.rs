@@ -119,6 +119,8 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
         data_dir: data_dir.to_path_buf(),
         limits: config.limits(),
         password_cache_ttl: config.password_cache_ttl(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        abuse: config.abuse.clone(),
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
     hearth::server::serve(hearth, addr, data_dir).await?;

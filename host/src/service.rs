@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hearth_sdk::ReturnCode;
+use std::net::IpAddr;
+
+use crate::guard::{AbuseConfig, Guard, SystemClock};
 
 use crate::audit::AuditLog;
 use crate::authlog::AuthLog;
@@ -38,6 +41,10 @@ pub struct Options {
     pub limits: Limits,
     /// How long a verified legacy password is remembered.
     pub password_cache_ttl: Duration,
+    /// Peers whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Ban and alert thresholds.
+    pub abuse: AbuseConfig,
 }
 
 impl Options {
@@ -47,6 +54,8 @@ impl Options {
             data_dir: data_dir.into(),
             limits: Limits::default(),
             password_cache_ttl: Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
+            abuse: AbuseConfig::default(),
         }
     }
 }
@@ -97,6 +106,9 @@ pub struct Hearth {
     audit: AuditLog,
     services: Arc<HostServices>,
     spool: Spool,
+    guard: Guard,
+    trusted_proxies: Vec<IpAddr>,
+    alerts: crate::authlog::AuthLog,
 }
 
 /// The built-in plugins embedded in the binary.
@@ -169,6 +181,9 @@ impl Hearth {
             audit,
             services,
             spool: Spool::default(),
+            guard: Guard::new(options.abuse.clone(), Arc::new(SystemClock)),
+            trusted_proxies: options.trusted_proxies.clone(),
+            alerts: AuthLog::open(&log_dir.join("alerts.log")).map_err(io_error)?,
         })
     }
 
@@ -195,6 +210,70 @@ impl Hearth {
     /// `log/auth.log`.
     pub fn auth_log(&self) -> &AuthLog {
         &self.services.auth_log
+    }
+
+    /// The ban table.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The client address of a request: the TCP peer, or, only when the peer is a trusted
+    /// proxy, the nearest untrusted address its `X-Forwarded-For` names.
+    pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        let peer = peer.to_canonical();
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let Some(chain) = forwarded_for else {
+            return peer;
+        };
+        let mut nearest = peer;
+        for hop in chain.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    nearest = ip.to_canonical();
+                    if !self.trusted_proxies.contains(&nearest) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        nearest
+    }
+
+    /// Records an authentication or permission failure: the `failed to login` line fail2ban
+    /// reads, the ban counter, and an alert when one key fails from many addresses.
+    pub fn login_failed(&self, who: &str, ip: &str, key: Option<&str>) {
+        self.services.auth_log.record(who, ip, "failed to login");
+        let effect = self.guard.record_failure(ip, key);
+        if effect.banned {
+            tracing::warn!(ip, "address banned after repeated failures");
+        }
+        if let (Some(addresses), Some(key)) = (effect.key_alert, key) {
+            tracing::warn!(key, addresses, "alert: key failing from many addresses");
+            self.alerts.record(
+                key,
+                ip,
+                &format!("key failed to login from {addresses} addresses"),
+            );
+        }
+    }
+
+    /// Appends a Hestia history entry (`ID='n' DATE=… LEVEL=… CATEGORY=… MESSAGE=…`) to a
+    /// user's `history.log`, under the user's lock so no plugin write is lost.
+    pub async fn log_history(&self, user: &str, level: &str, category: &str, message: &str) {
+        if self.root.user_dir(user).is_none() {
+            return;
+        }
+        let _guard = self
+            .locks
+            .acquire(&crate::grant::LockScope::User(user.to_string()))
+            .await;
+        if let Err(error) = crate::history::append(self.root.dir(), user, level, category, message)
+        {
+            tracing::error!(user, %error, "could not write history.log");
+        }
     }
 
     /// `log/audit.jsonl`.

@@ -258,12 +258,21 @@ pub async fn handle(
     request: Request,
 ) -> Response {
     let started = Instant::now();
-    let ip = policy::client_ip_string(peer.ip());
+    let forwarded_for = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    let ip = policy::client_ip_string(hearth.client_ip(peer.ip(), forwarded_for));
     let fields = read_fields(request).await;
     let parsed = fields.and_then(ApiRequest::from_fields);
     let mut audit = Audit::new(parsed.as_ref().map(|(request, _)| request));
     let reply = match &parsed {
         None => Reply::text(StatusCode::METHOD_NOT_ALLOWED, Some(405), NULL_DATA_ERROR),
+        Some((request, _)) if hearth.guard().is_banned(&ip) => api_error(
+            10,
+            "Error: too many failed login attempts from this address, try again later",
+            request.code_mode,
+        ),
         Some((request, Flow::Legacy)) => legacy(&hearth, request, &ip, &mut audit).await,
         Some((request, Flow::AccessKey)) => access_key(&hearth, request, &ip, &mut audit).await,
     };
@@ -336,7 +345,14 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
         };
         return Reply::text(StatusCode::BAD_REQUEST, Some(11), body);
     }
+    let hash = request.hash.as_deref().unwrap_or("");
+    let presented = if hash.is_empty() {
+        request.user.as_deref().unwrap_or("")
+    } else {
+        "api"
+    };
     if !policy::ip_allowed(&settings, ip, ApiMode::Legacy) {
+        hearth.login_failed(presented, ip, None);
         return api_error(
             10,
             "Error: IP is not allowed to connect with API",
@@ -344,12 +360,13 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
         );
     }
     let root_user = settings.root_user().to_string();
-    let hash = request.hash.as_deref().unwrap_or("");
     let principal = if hash.is_empty() {
         if request.user.as_deref() != Some(root_user.as_str()) {
+            hearth.login_failed(presented, ip, None);
             return api_error(10, "Error: authentication failed", code_mode);
         }
         let Some(password) = request.password.clone() else {
+            hearth.login_failed(presented, ip, None);
             return api_error(9, "Error: authentication failed", code_mode);
         };
         let checker = hearth.clone();
@@ -361,7 +378,7 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
         match verified {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) | Err(_) => {
-                hearth.auth_log().record(&root_user, ip, "failed to login");
+                hearth.login_failed(&root_user, ip, None);
                 return api_error(9, "Error: authentication failed", code_mode);
             }
             Ok(Err(error)) => return broken_store(&error, code_mode),
@@ -374,7 +391,7 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
         }
     } else {
         if !auth::check_legacy_key(hearth.root(), hash) {
-            hearth.auth_log().record("api", ip, "failed to login");
+            hearth.login_failed("api", ip, None);
             return api_error(9, "Error: authentication failed", code_mode);
         }
         hearth.auth_log().record("api", ip, "successfully launched");
@@ -419,16 +436,6 @@ async fn access_key(
     if api_system == 0 {
         return api_error(11, "Error: API has been disabled", code_mode);
     }
-    if !policy::ip_allowed(&settings, ip, ApiMode::AccessKey) {
-        return api_error(
-            10,
-            "Error: IP is not allowed to connect with API",
-            code_mode,
-        );
-    }
-    if let Some(reply) = command_error(&request.command, code_mode) {
-        return reply;
-    }
     let id = request
         .access_key
         .as_deref()
@@ -439,27 +446,35 @@ async fn access_key(
         .as_deref()
         .unwrap_or("")
         .trim_matches(PHP_TRIM);
+    let well_formed_id = hearth_sdk::validate::access_key_id(id)
+        .is_ok()
+        .then_some(id);
+    let who = well_formed_id.unwrap_or("api");
+    if !policy::ip_allowed(&settings, ip, ApiMode::AccessKey) {
+        hearth.login_failed(who, ip, well_formed_id);
+        return api_error(
+            10,
+            "Error: IP is not allowed to connect with API",
+            code_mode,
+        );
+    }
+    if let Some(reply) = command_error(&request.command, code_mode) {
+        return reply;
+    }
     if id.is_empty() || secret.is_empty() {
+        hearth.login_failed(who, ip, None);
         return api_error(9, "Error: Authentication failed", code_mode);
     }
     let root_user = settings.root_user().to_string();
     let resolved = hearth.runtime().resolve(&request.command);
-    let key = match auth::check_access_key(
-        hearth.root(),
-        &root_user,
-        id,
-        secret,
-        &request.command,
-        resolved.is_some(),
-    ) {
+    let command = auth::CommandFacts {
+        name: &request.command,
+        user_arg: resolved.as_ref().map(|r| r.spec().user_arg),
+    };
+    let key = match auth::check_access_key(hearth.root(), &root_user, id, secret, command, ip) {
         Ok(key) => key,
         Err(error) => {
-            let who = if hearth_sdk::validate::access_key_id(id).is_ok() {
-                id
-            } else {
-                "api"
-            };
-            hearth.auth_log().record(who, ip, "failed to login");
+            hearth.login_failed(who, ip, well_formed_id);
             if let auth::AccessKeyError::Data(cause) = &error {
                 tracing::error!(error = %cause, "access key check failed");
             }
@@ -479,8 +494,20 @@ async fn access_key(
         ),
     );
     audit.principal = key.id.clone();
+    hearth
+        .log_history(
+            &key.user,
+            "Info",
+            "API",
+            &format!(
+                "[{ip}] Access key {} successfully launched with command {}",
+                key.id, request.command
+            ),
+        )
+        .await;
     let is_root = key.user == root_user;
     if !is_root && api_system < 2 {
+        hearth.login_failed(&key.id, ip, Some(&key.id));
         return api_error(
             u16::from(ReturnCode::ApiDisabled.as_u8()),
             "Error: API has been disabled",
@@ -496,11 +523,10 @@ async fn access_key(
             Reply::text(StatusCode::NO_CONTENT, Some(0), "")
         };
     }
-    if !is_root
-        && let Some(resolved) = &resolved
-        && resolved.spec().user_arg > 0
-        && policy::user_argument(resolved.spec(), &request.args) != Some(key.user.as_str())
+    if let Some(resolved) = &resolved
+        && !auth::user_argument_matches(&key, &root_user, resolved.spec().user_arg, &request.args)
     {
+        hearth.login_failed(&key.id, ip, Some(&key.id));
         return api_error(
             10,
             &format!(
