@@ -12,6 +12,7 @@ use std::process::Command;
 const PLUGINS: &[(&str, &str, bool)] = &[
     ("hearth-plugin-users", "hearth_plugin_users", false),
     ("hearth-plugin-system", "hearth_plugin_system", false),
+    ("hearth-plugin-keys", "hearth_plugin_keys", false),
     ("hearth-plugin-escape", "hearth_plugin_escape", true),
 ];
 
@@ -64,7 +65,7 @@ fn main() {
     let status = build.status().expect("run cargo to build the plugins");
     assert!(
         status.success(),
-        "building the wasm32-wasip2 plugins failed; is the target installed? (rustup target add wasm32-wasip2)"
+        "building the wasm32-wasip2 plugins failed (see the compiler output above; the target comes from `rustup target add wasm32-wasip2`)"
     );
 
     let built_dir = target_dir.join("wasm32-wasip2").join("release");

@@ -16,7 +16,8 @@ fn server() -> &'static Server {
 }
 
 const ADD_USER_USAGE: &str = "Usage: v-add-user USER PASSWORD EMAIL [PACKAGE] [NAME]";
-const RESERVED: &str = "aria aria_log mysql mysql_upgrade ib ib_buffer ddl ddl_recovery performance sudo";
+const RESERVED: &str =
+    "aria aria_log mysql mysql_upgrade ib ib_buffer ddl ddl_recovery performance sudo";
 
 /// A call that fails without changing anything, checked in all four modes: access key and
 /// legacy password, each with `returncode=yes` and `no`. `message` is the command's output
@@ -53,7 +54,8 @@ fn add_user(s: &Server, user: &str, password: &str, extra: &[&str]) {
 #[track_caller]
 fn user_json(s: &Server, user: &str) -> serde_json::Value {
     let r = s.v2(false, "v-list-user", &[user, "json"]);
-    r.expect_status(200, Some("0")).expect_type(APPLICATION_JSON);
+    r.expect_status(200, Some("0"))
+        .expect_type(APPLICATION_JSON);
     let json = r.json();
     let object = json.as_object().expect("an object");
     assert_eq!(object.len(), 1, "v-list-user lists one user: {r:#?}");
@@ -71,7 +73,13 @@ fn add_user_rejects_invalid_names() {
         expect_failure(
             s,
             "v-add-user",
-            &[name, "t3st-p4ssw0rd", "test@hestiacp.com", "default", "Super Test"],
+            &[
+                name,
+                "t3st-p4ssw0rd",
+                "test@hestiacp.com",
+                "default",
+                "Super Test",
+            ],
             2,
             &format!("Error: invalid user format :: {name}"),
         );
@@ -103,13 +111,26 @@ fn add_user_succeeds_and_refuses_duplicates() {
     s.legacy(
         true,
         "v-add-user",
-        &["jaap01", "t3st-p4ssw0rd", "jaap@hestiacp.com", "default", "Super Test"],
+        &[
+            "jaap01",
+            "t3st-p4ssw0rd",
+            "jaap@hestiacp.com",
+            "default",
+            "Super Test",
+        ],
     )
     .expect(200, None, "0");
     s.v2(
         false,
         "v-add-user",
-        &["buffer", "t3st-p4ssw0rd", "buffer@hestiacp.com", "default", "Super", "Test"],
+        &[
+            "buffer",
+            "t3st-p4ssw0rd",
+            "buffer@hestiacp.com",
+            "default",
+            "Super",
+            "Test",
+        ],
     )
     .expect(204, Some("0"), "");
 
@@ -137,11 +158,16 @@ fn add_user_succeeds_and_refuses_duplicates() {
     // The duplicate did not overwrite anything.
     assert_eq!(user_json(s, "jaap01")["CONTACT"], "jaap@hestiacp.com");
 
-    s.legacy(false, "v-delete-user", &["jaap01"]).expect(200, None, "OK");
-    s.v2(true, "v-delete-user", &["buffer"]).expect(200, Some("0"), "0");
+    s.legacy(false, "v-delete-user", &["jaap01"])
+        .expect(200, None, "OK");
+    s.v2(true, "v-delete-user", &["buffer"])
+        .expect(200, Some("0"), "0");
     for user in ["jaap01", "buffer"] {
-        s.v2(false, "v-list-user", &[user])
-            .expect(400, Some("3"), &format!("Error: user {user} doesn't exist"));
+        s.v2(false, "v-list-user", &[user]).expect(
+            400,
+            Some("3"),
+            &format!("Error: user {user} doesn't exist"),
+        );
     }
 }
 
@@ -170,12 +196,24 @@ fn add_user_argument_errors() {
         "Error: invalid email format :: testerhestiacp.com",
     );
     // Hestia's usage text ends with a blank, which both modes trim away.
-    expect_failure(s, "v-add-user", &["fewargs", "t3st-p4ssw0rd"], 1, ADD_USER_USAGE);
+    expect_failure(
+        s,
+        "v-add-user",
+        &["fewargs", "t3st-p4ssw0rd"],
+        1,
+        ADD_USER_USAGE,
+    );
     expect_failure(s, "v-add-user", &[], 1, ADD_USER_USAGE);
     expect_failure(
         s,
         "v-add-user",
-        &["nameuser", "t3st-p4ssw0rd", "name@example.com", "default", "O\"Brien"],
+        &[
+            "nameuser",
+            "t3st-p4ssw0rd",
+            "name@example.com",
+            "default",
+            "O\"Brien",
+        ],
         2,
         "Error: Invalid name contains qoutes (\" or ') :: O\"Brien",
     );
@@ -210,7 +248,13 @@ fn delete_user() {
         2,
         "Error: invalid user format :: bad user",
     );
-    expect_failure(s, "v-delete-user", &[], 1, "Usage: v-delete-user USER [RESTART]");
+    expect_failure(
+        s,
+        "v-delete-user",
+        &[],
+        1,
+        "Usage: v-delete-user USER [RESTART]",
+    );
     // The root user: exit 0, nothing deleted.
     s.v2(false, "v-delete-user", &["admin"])
         .expect(204, Some("0"), "");
@@ -299,16 +343,26 @@ fn list_users_in_every_format() {
 
     let plain = s.v2(false, "v-list-users", &["plain"]);
     plain.expect_status(200, Some("0"));
-    assert!(plain.body.lines().any(|l| l.starts_with("admin\t")), "{plain:#?}");
     assert!(
-        plain.body.lines().any(|l| l.starts_with("listusers1\tLister\t")),
+        plain.body.lines().any(|l| l.starts_with("admin\t")),
+        "{plain:#?}"
+    );
+    assert!(
+        plain
+            .body
+            .lines()
+            .any(|l| l.starts_with("listusers1\tLister\t")),
         "{plain:#?}"
     );
 
     let csv = s.v2(false, "v-list-users", &["csv"]);
     csv.expect_status(200, Some("0"));
     assert!(csv.body.starts_with("USER,NAME,"), "{csv:#?}");
-    assert!(csv.body.lines().any(|l| l.starts_with("listusers1,\"Lister\",")));
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.starts_with("listusers1,\"Lister\","))
+    );
 
     for r in [
         s.v2(false, "v-list-users", &["shell"]),
@@ -319,30 +373,46 @@ fn list_users_in_every_format() {
         let mut lines = r.body.lines();
         assert!(lines.next().unwrap_or("").starts_with("USER"), "{r:#?}");
         assert!(lines.next().unwrap_or("").starts_with("----"), "{r:#?}");
-        assert!(r.body.lines().any(|l| l.starts_with("listusers1 ")), "{r:#?}");
+        assert!(
+            r.body.lines().any(|l| l.starts_with("listusers1 ")),
+            "{r:#?}"
+        );
     }
 
     let list = s.v2(false, "v-list-users", &["list"]);
     list.expect_status(200, Some("0"));
     let names: Vec<&str> = list.body.lines().collect();
-    assert!(names.contains(&"admin") && names.contains(&"listusers1"), "{list:#?}");
+    assert!(
+        names.contains(&"admin") && names.contains(&"listusers1"),
+        "{list:#?}"
+    );
 
     for format in ["json", "plain", "csv", "shell", "list"] {
-        s.v2(true, "v-list-users", &[format]).expect(200, Some("0"), "0");
-        s.legacy(true, "v-list-users", &[format]).expect(200, None, "0");
+        s.v2(true, "v-list-users", &[format])
+            .expect(200, Some("0"), "0");
+        s.legacy(true, "v-list-users", &[format])
+            .expect(200, None, "0");
     }
 }
 
 #[test]
 fn list_user() {
     let s = server();
-    add_user(s, "listuser2", "t3st-p4ssw0rd", &["default", "List", "User"]);
+    add_user(
+        s,
+        "listuser2",
+        "t3st-p4ssw0rd",
+        &["default", "List", "User"],
+    );
     let user = user_json(s, "listuser2");
     assert_eq!(user["NAME"], "List User");
     assert_eq!(user["CONTACT"], "listuser2@example.com");
     assert_eq!(user["PACKAGE"], "default");
     assert_eq!(user["SHELL"], "nologin");
-    assert!(user.get("RKEY").is_some() && user.get("TIME").is_some(), "{user}");
+    assert!(
+        user.get("RKEY").is_some() && user.get("TIME").is_some(),
+        "{user}"
+    );
 
     let legacy = s.legacy(false, "v-list-user", &["listuser2", "json"]);
     legacy.expect_status(200, None).expect_type(TEXT_HTML);
@@ -390,12 +460,20 @@ fn list_user() {
 fn check_user_password() {
     let s = server();
     add_user(s, "pwuser", "Right-p4ssw0rd", &[]);
-    s.legacy(false, "v-check-user-password", &["pwuser", "Right-p4ssw0rd"])
-        .expect(200, None, "OK");
+    s.legacy(
+        false,
+        "v-check-user-password",
+        &["pwuser", "Right-p4ssw0rd"],
+    )
+    .expect(200, None, "OK");
     s.legacy(true, "v-check-user-password", &["pwuser", "Right-p4ssw0rd"])
         .expect(200, None, "0");
-    s.v2(false, "v-check-user-password", &["pwuser", "Right-p4ssw0rd"])
-        .expect(204, Some("0"), "");
+    s.v2(
+        false,
+        "v-check-user-password",
+        &["pwuser", "Right-p4ssw0rd"],
+    )
+    .expect(204, Some("0"), "");
     s.v2(
         true,
         "v-check-user-password",
@@ -445,17 +523,29 @@ fn check_user_password() {
 fn change_user_password() {
     let s = server();
     add_user(s, "pwuser2", "Old-p4ssw0rd", &[]);
-    s.v2(false, "v-change-user-password", &["pwuser2", "New-p4ssw0rd"])
-        .expect(204, Some("0"), "");
+    s.v2(
+        false,
+        "v-change-user-password",
+        &["pwuser2", "New-p4ssw0rd"],
+    )
+    .expect(204, Some("0"), "");
     s.v2(true, "v-check-user-password", &["pwuser2", "New-p4ssw0rd"])
         .expect(200, Some("0"), "0");
     s.v2(true, "v-check-user-password", &["pwuser2", "Old-p4ssw0rd"])
         .expect(200, Some("9"), "9");
     // Again through the legacy API.
-    s.legacy(false, "v-change-user-password", &["pwuser2", "Third-p4ssw0rd"])
-        .expect(200, None, "OK");
-    s.legacy(false, "v-check-user-password", &["pwuser2", "Third-p4ssw0rd"])
-        .expect(200, None, "OK");
+    s.legacy(
+        false,
+        "v-change-user-password",
+        &["pwuser2", "Third-p4ssw0rd"],
+    )
+    .expect(200, None, "OK");
+    s.legacy(
+        false,
+        "v-check-user-password",
+        &["pwuser2", "Third-p4ssw0rd"],
+    )
+    .expect(200, None, "OK");
     s.legacy(true, "v-check-user-password", &["pwuser2", "New-p4ssw0rd"])
         .expect(200, None, "9");
 
@@ -499,7 +589,10 @@ fn change_user_shell() {
 
     let r = s.v2(false, "v-change-user-shell", &["shelluser", "python"]);
     r.expect_status(422, Some("2"));
-    assert!(r.body.starts_with("Error:") && r.body.contains("python"), "{r:#?}");
+    assert!(
+        r.body.starts_with("Error:") && r.body.contains("python"),
+        "{r:#?}"
+    );
     assert_eq!(user_json(s, "shelluser")["SHELL"], "nologin");
     expect_failure(
         s,
@@ -616,10 +709,20 @@ fn list_sys_config() {
 #[test]
 fn change_sys_config_value() {
     let s = server();
-    s.v2(false, "v-change-sys-config-value", &["APP_NAME", "Hearth Test Panel"])
-        .expect(204, Some("0"), "");
-    assert_eq!(s.conf_value("APP_NAME").as_deref(), Some("Hearth Test Panel"));
-    assert!(s.read("conf/hestia.conf").contains("APP_NAME='Hearth Test Panel'\n"));
+    s.v2(
+        false,
+        "v-change-sys-config-value",
+        &["APP_NAME", "Hearth Test Panel"],
+    )
+    .expect(204, Some("0"), "");
+    assert_eq!(
+        s.conf_value("APP_NAME").as_deref(),
+        Some("Hearth Test Panel")
+    );
+    assert!(
+        s.read("conf/hestia.conf")
+            .contains("APP_NAME='Hearth Test Panel'\n")
+    );
     let json = s.v2(false, "v-list-sys-config", &["json"]).json();
     assert_eq!(json["config"]["APP_NAME"], "Hearth Test Panel");
     s.legacy(false, "v-change-sys-config-value", &["APP_NAME", "Hearth"])
@@ -654,7 +757,10 @@ fn add_and_delete_sys_api_ip() {
     assert_eq!(json["config"]["API_ALLOWED_IP"], "127.0.0.1,::1,192.0.2.55");
     s.legacy(false, "v-delete-sys-api-ip", &["192.0.2.55"])
         .expect(200, None, "OK");
-    assert_eq!(s.conf_value("API_ALLOWED_IP").as_deref(), Some("127.0.0.1,::1"));
+    assert_eq!(
+        s.conf_value("API_ALLOWED_IP").as_deref(),
+        Some("127.0.0.1,::1")
+    );
     expect_failure(
         s,
         "v-add-sys-api-ip",
@@ -663,7 +769,10 @@ fn add_and_delete_sys_api_ip() {
         "Error: invalid IP format :: nope",
     );
     expect_failure(s, "v-add-sys-api-ip", &[], 1, "Usage: v-add-sys-api-ip IP");
-    assert_eq!(s.conf_value("API_ALLOWED_IP").as_deref(), Some("127.0.0.1,::1"));
+    assert_eq!(
+        s.conf_value("API_ALLOWED_IP").as_deref(),
+        Some("127.0.0.1,::1")
+    );
     // The server still answers (127.0.0.1 stayed on the list).
     s.legacy(true, "v-list-users", &[]).expect(200, None, "0");
 }
@@ -708,7 +817,10 @@ fn generate_and_revoke_api_keys() {
     // Keys never reach the logs.
     for log in ["log/audit.jsonl", "log/auth.log"] {
         let text = s.read(log);
-        assert!(!text.contains(&key) && !text.contains(&second), "{log}: {text}");
+        assert!(
+            !text.contains(&key) && !text.contains(&second),
+            "{log}: {text}"
+        );
     }
 }
 
@@ -736,7 +848,13 @@ fn json_stays_valid_with_backslashes_and_tabs() {
     expect_failure(
         s,
         "v-add-user",
-        &["jsonuser2", "t3st-p4ssw0rd", "j@example.com", "default", "a\\\"b"],
+        &[
+            "jsonuser2",
+            "t3st-p4ssw0rd",
+            "j@example.com",
+            "default",
+            "a\\\"b",
+        ],
         2,
         "Error: Invalid name contains qoutes (\" or ') :: a\\\"b",
     );
@@ -777,7 +895,10 @@ fn secrets_stay_out_of_the_logs() {
     assert!(auth.contains("failed to login"), "{auth}");
     let root_secret = s.root_key().secret.clone();
     for secret in [first, second, wrong, ADMIN_PASSWORD, root_secret.as_str()] {
-        assert!(!audit.contains(secret), "audit.jsonl leaks {secret}: {audit}");
+        assert!(
+            !audit.contains(secret),
+            "audit.jsonl leaks {secret}: {audit}"
+        );
         assert!(!auth.contains(secret), "auth.log leaks {secret}: {auth}");
     }
 }

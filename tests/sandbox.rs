@@ -1,1 +1,241 @@
-//! placeholder
+//! The sandbox seen from outside: a user-scoped plugin that tries every way out of its
+//! user's directory (the test-only `v-test-escape`) and user-scoped commands that must only
+//! ever see the user they were called for.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use support::*;
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// A server with the escape plugin installed, API_SYSTEM='2', a permission set for the
+/// escape command, and users alice, bob and carol.
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        let s = Server::start_with(&[(escape_plugin(), "escape.wasm")], |data| {
+            set_conf(data, "API_SYSTEM", "2");
+            std::fs::write(
+                data.join("data/api/hearth-test-escape"),
+                "ROLE='user'\nCOMMANDS='v-list-user,v-test-escape'\n",
+            )
+            .unwrap();
+        });
+        s.v2(
+            false,
+            "v-add-user",
+            &[
+                "alice",
+                "Alice-p4ssw0rd",
+                "alice@example.com",
+                "default",
+                "Alice",
+            ],
+        )
+        .expect(204, Some("0"), "");
+        s.v2(
+            false,
+            "v-add-user",
+            &[
+                "bob",
+                "Bob-p4ssw0rd",
+                "bob.victim@example.org",
+                "default",
+                "Bob",
+            ],
+        )
+        .expect(204, Some("0"), "");
+        s.v2(
+            false,
+            "v-add-user",
+            &["carol", "Carol-p4ssw0rd", "carol@example.com"],
+        )
+        .expect(204, Some("0"), "");
+        s
+    })
+}
+
+/// Plants `planted` → victim's directory and `planted-file` → victim's user.conf (absolute
+/// paths) in `user`'s directory.
+fn plant(s: &Server, user: &str, victim: &str) {
+    let dir = s.path(&format!("data/users/{user}"));
+    let victim_dir = std::fs::canonicalize(s.path(&format!("data/users/{victim}"))).unwrap();
+    for (name, target) in [
+        ("planted", victim_dir.clone()),
+        ("planted-file", victim_dir.join("user.conf")),
+    ] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+    }
+}
+
+/// A user directory's files, except `history.log`, which the host appends to on its own
+/// (e.g. when the user's access key is used).
+fn user_files(s: &Server, user: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = snapshot(&s.path(&format!("data/users/{user}")));
+    files.retain(|(path, _)| path != Path::new("history.log"));
+    files
+}
+
+/// Every `pwned` file below `root` that is not inside `allowed`.
+fn pwned_outside(root: &Path, allowed: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    walk(root, root, &mut |relative, path| {
+        let name = relative.file_name().unwrap_or_default().to_string_lossy();
+        if name.contains("pwned") && !path.starts_with(allowed) {
+            found.push(relative.display().to_string());
+        }
+    });
+    found
+}
+
+/// Asserts the escape report blocked everything.
+#[track_caller]
+fn assert_all_blocked(body: &str) {
+    assert!(!body.contains("ESCAPED"), "the sandbox leaked:\n{body}");
+    let blocked = body.lines().filter(|l| l.ends_with(": blocked")).count();
+    assert!(
+        blocked >= 10,
+        "expected at least 10 blocked attempts, got {blocked}:\n{body}"
+    );
+    // The control line proves the plugin could use its own directory, so "blocked" means
+    // refused rather than broken.
+    assert!(
+        body.lines().any(|l| l == "control-own-directory: ok"),
+        "no successful control line:\n{body}"
+    );
+    for line in body.lines().filter(|l| !l.starts_with("control-")) {
+        assert!(
+            line.ends_with(": blocked"),
+            "unexpected report line {line:?}"
+        );
+    }
+}
+
+#[test]
+fn a_plugin_cannot_leave_its_users_directory() {
+    let s = server();
+    plant(s, "alice", "bob");
+    let data = s.data_dir().to_path_buf();
+    let before_bob = user_files(s, "bob");
+    let before_admin = user_files(s, "admin");
+    let before_conf = snapshot(&s.path("conf"));
+    assert!(before_bob.iter().any(|(p, _)| p == Path::new("user.conf")));
+    assert!(!before_bob.is_empty());
+
+    let r = s.v2(false, "v-test-escape", &["alice", "bob"]);
+    assert_all_blocked(&r.body);
+    r.expect_status(200, Some("0"));
+    // The same through the legacy API, in code mode: exit 0 means everything was blocked.
+    s.legacy(true, "v-test-escape", &["alice", "bob"])
+        .expect(200, None, "0");
+    let legacy = s.legacy(false, "v-test-escape", &["alice", "bob"]);
+    legacy.expect_status(200, None);
+    assert_all_blocked(&legacy.body);
+
+    assert_eq!(user_files(s, "bob"), before_bob, "bob's files changed");
+    assert_eq!(
+        user_files(s, "admin"),
+        before_admin,
+        "admin's files changed"
+    );
+    assert_eq!(snapshot(&s.path("conf")), before_conf, "conf/ changed");
+    let alice_dir = std::fs::canonicalize(s.path("data/users/alice")).unwrap();
+    assert_eq!(
+        pwned_outside(&data, &alice_dir),
+        Vec::<String>::new(),
+        "files written outside alice's directory"
+    );
+    // Nothing escaped into the rest of the file system either.
+    let tmp = std::env::temp_dir();
+    assert!(!tmp.join("pwned").exists());
+    assert!(!Path::new("/pwned").exists());
+}
+
+#[test]
+fn the_victim_can_be_the_root_user() {
+    let s = server();
+    // carol's directory gets links to the root user's.
+    let dir = s.path("data/users/carol");
+    let admin = std::fs::canonicalize(s.path("data/users/admin")).unwrap();
+    for (name, target) in [
+        ("planted", admin.clone()),
+        ("planted-file", admin.join("user.conf")),
+    ] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+    }
+    let before_admin = user_files(s, "admin");
+    let r = s.v2(false, "v-test-escape", &["carol", "admin"]);
+    assert_all_blocked(&r.body);
+    r.expect_status(200, Some("0"));
+    assert_eq!(user_files(s, "admin"), before_admin);
+    let carol_dir = std::fs::canonicalize(s.path("data/users/carol")).unwrap();
+    let alice_dir = std::fs::canonicalize(s.path("data/users/alice")).unwrap();
+    for found in pwned_outside(s.data_dir(), &carol_dir) {
+        assert!(
+            s.data_dir().join(&found).starts_with(&alice_dir),
+            "pwned file outside the callers' directories: {found}"
+        );
+    }
+}
+
+#[test]
+fn a_user_scoped_listing_shows_only_that_user() {
+    let s = server();
+    let r = s.v2(false, "v-list-user", &["alice", "json"]);
+    r.expect_status(200, Some("0"));
+    let json = r.json();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(keys, vec!["alice"]);
+    assert_eq!(json["alice"]["CONTACT"], "alice@example.com");
+    for format in ["json", "plain", "csv", "shell"] {
+        let r = s.v2(false, "v-list-user", &["alice", format]);
+        assert!(
+            !r.body.contains("bob") && !r.body.contains("System Administrator"),
+            "another user's data in alice's listing: {r:#?}"
+        );
+    }
+    // Path tricks in the USER argument never reach another directory.
+    for user in ["../bob", "alice/../bob", "/bob", "..", "."] {
+        let r = s.v2(false, "v-list-user", &[user, "json"]);
+        assert!(r.status >= 400, "{user}: {r:#?}");
+        assert!(!r.body.contains("bob.victim"), "{user}: {r:#?}");
+    }
+    // A symlinked "user" pointing at bob is not a user.
+    let link = s.path("data/users/mallory");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(
+        std::fs::canonicalize(s.path("data/users/bob")).unwrap(),
+        &link,
+    )
+    .unwrap();
+    let r = s.v2(false, "v-list-user", &["mallory", "json"]);
+    std::fs::remove_file(&link).unwrap();
+    assert!(!r.body.contains("bob.victim"), "{r:#?}");
+    r.expect(400, Some("3"), "Error: user mallory doesn't exist");
+}
+
+#[test]
+fn a_user_key_cannot_reach_another_user() {
+    let s = server();
+    let key = s.add_key("alice", "hearth-test-escape");
+    let r = s.api(Auth::Key(&key), false, "v-list-user", &["alice", "json"]);
+    r.expect_status(200, Some("0"));
+    let mismatch = format!(
+        "Error: Key {} - the \"user\" argument doesn\\'t match the key\\'s user",
+        key.id
+    );
+    s.api(Auth::Key(&key), false, "v-list-user", &["bob", "json"])
+        .expect(401, Some("10"), &mismatch);
+    s.api(Auth::Key(&key), false, "v-test-escape", &["bob", "alice"])
+        .expect(401, Some("10"), &mismatch);
+    let r = s.api(Auth::Key(&key), false, "v-test-escape", &["alice", "bob"]);
+    assert_all_blocked(&r.body);
+    r.expect_status(200, Some("0"));
+}

@@ -61,7 +61,13 @@ async fn main() {
     println!("| benchmark | samples | p50 µs | p99 µs | mean µs |");
     println!("|---|---|---|---|---|");
 
-    let list_args = args(&["alice", "json"]);
+    // HEARTH_BENCH_COMMAND="v-list-sys-config json" profiles another command in-process.
+    let chosen = std::env::var("HEARTH_BENCH_COMMAND").unwrap_or_default();
+    let mut words: Vec<&str> = chosen.split_whitespace().collect();
+    if words.is_empty() {
+        words = vec!["v-list-user", "alice", "json"];
+    }
+    let (command, list_args) = (words[0], args(&words[1..]));
     let mut samples = Vec::with_capacity(SAMPLES);
     for i in 0..WARMUP + SAMPLES {
         let started = Instant::now();
@@ -70,15 +76,22 @@ async fn main() {
             .await
             .expect("call");
         let elapsed = started.elapsed();
-        assert_eq!(outcome.code, 0);
+        assert_eq!(outcome.code, 0, "{}", outcome.output);
         if i >= WARMUP {
             samples.push(elapsed);
         }
     }
-    report("in-process `v-list-user alice json`", samples);
+    report(&format!("in-process `{}`", words.join(" ")), samples);
+    if std::env::var_os("HEARTH_BENCH_IN_PROCESS_ONLY").is_some() {
+        return;
+    }
 
-    let key =
-        hearth::keys::add_access_key(hearth.root(), "admin", "", "bench").expect("access key");
+    let key = hearth
+        .call_local("v-add-access-key", &args(&["admin", "", "bench", "plain"]))
+        .await
+        .expect("access key");
+    assert_eq!(key.code, 0, "{}", key.output);
+    let hash = key.output.trim().to_string();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let server = {
         let hearth = hearth.clone();
@@ -97,7 +110,6 @@ async fn main() {
         .pool_max_idle_per_host(1)
         .build()
         .expect("client");
-    let hash = format!("{}:{}", key.id, key.secret);
     let modes: [(&str, Vec<(&str, &str)>); 2] = [
         (
             "HTTPS keep-alive, access key, `v-list-user alice json`",

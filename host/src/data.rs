@@ -78,11 +78,26 @@ struct Stamp {
     len: u64,
 }
 
+/// A file modified this close to when it was read may change again without its stamp
+/// changing (timestamps have a coarse tick), so such a cache entry is not trusted: the
+/// "racy timestamp" rule git uses for its index.
+const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Stamp {
+    fn trustworthy(&self, read_at: SystemTime) -> bool {
+        self.modified.is_some_and(|modified| {
+            read_at
+                .duration_since(modified)
+                .is_ok_and(|age| age >= RACY_WINDOW)
+        })
+    }
+}
+
 /// An open data root.
 pub struct DataRoot {
     path: PathBuf,
     dir: Dir,
-    settings: Mutex<Option<(Stamp, Arc<Settings>)>>,
+    settings: Mutex<Option<(Stamp, SystemTime, Arc<Settings>)>>,
 }
 
 impl DataRoot {
@@ -107,7 +122,8 @@ impl DataRoot {
         &self.dir
     }
 
-    /// The current settings; re-read when `hestia.conf` changed since the last call.
+    /// The current settings; re-read when `hestia.conf` changed since the last call, or when
+    /// it was so recently modified that a change might not show in its stamp.
     pub fn settings(&self) -> Result<Arc<Settings>, DataError> {
         let io_error = |source| DataError::Io {
             path: HESTIA_CONF.to_string(),
@@ -119,18 +135,20 @@ impl DataRoot {
             len: metadata.len(),
         };
         let mut cached = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((seen, settings)) = cached.as_ref()
+        if let Some((seen, read_at, settings)) = cached.as_ref()
             && *seen == stamp
+            && stamp.trustworthy(*read_at)
         {
             return Ok(settings.clone());
         }
+        let read_at = SystemTime::now();
         let text = self.dir.read_to_string(HESTIA_CONF).map_err(io_error)?;
         let record = conf::parse_source(&text).map_err(|source| DataError::Parse {
             path: HESTIA_CONF.to_string(),
             source,
         })?;
         let settings = Arc::new(Settings::new(record));
-        *cached = Some((stamp, settings.clone()));
+        *cached = Some((stamp, read_at, settings.clone()));
         Ok(settings)
     }
 

@@ -16,7 +16,6 @@ pub mod grant;
 pub mod guard;
 pub mod history;
 pub mod init;
-pub mod keys;
 pub mod locks;
 pub mod policy;
 pub mod runtime;

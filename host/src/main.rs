@@ -59,7 +59,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeyAction {
-    /// Create an access key and print ACCESS_KEY_ID:SECRET once.
+    /// Create an access key and print ACCESS_KEY_ID:SECRET once (v-add-access-key).
     Add {
         user: String,
         /// Comma-separated permission sets (data/api/<set>); empty means unrestricted for root.
@@ -67,7 +67,22 @@ enum KeyAction {
         permissions: String,
         #[arg(long, default_value = "")]
         comment: String,
+        /// Expiry: a number of days, or a UTC date `YYYY-MM-DD[ HH:MM:SS]`.
+        #[arg(long, default_value = "")]
+        expires: String,
+        /// Comma-separated addresses the key may be used from.
+        #[arg(long, default_value = "")]
+        ip: String,
     },
+    /// List access keys, all or one user's (v-list-access-keys); secrets are never shown.
+    List {
+        user: Option<String>,
+        /// Output format: shell or json.
+        #[arg(long, default_value = "shell")]
+        format: String,
+    },
+    /// Delete an access key (v-delete-access-key).
+    Delete { id: String },
 }
 
 const DEFAULT_LISTEN: &str = "0.0.0.0:8083";
@@ -153,24 +168,25 @@ async fn main() -> Result<ExitCode> {
             init_tracing("warn");
             return call(&cli.data_dir, &command, &args).await;
         }
-        Command::Key {
-            action:
+        Command::Key { action } => {
+            init_tracing("warn");
+            let (command, args) = match action {
                 KeyAction::Add {
                     user,
                     permissions,
                     comment,
-                },
-        } => {
-            init_tracing("warn");
-            let root = hearth::data::DataRoot::open(&cli.data_dir)
-                .with_context(|| format!("open {}", cli.data_dir.display()))?;
-            match hearth::keys::add_access_key(&root, &user, &permissions, &comment) {
-                Ok(key) => println!("{}:{}", key.id, key.secret),
-                Err(error) => {
-                    eprintln!("{error}");
-                    return Ok(ExitCode::from(error.code().as_u8()));
+                    expires,
+                    ip,
+                } => (
+                    "v-add-access-key",
+                    vec![user, permissions, comment, "plain".into(), expires, ip],
+                ),
+                KeyAction::List { user, format } => {
+                    ("v-list-access-keys", vec![user.unwrap_or_default(), format])
                 }
-            }
+                KeyAction::Delete { id } => ("v-delete-access-key", vec![id]),
+            };
+            return call(&cli.data_dir, command, &args).await;
         }
     }
     Ok(ExitCode::SUCCESS)

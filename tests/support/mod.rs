@@ -252,7 +252,7 @@ pub fn multipart(pairs: &[(String, String)]) -> (String, Vec<u8>) {
 }
 
 /// A request to send.
-enum Send {
+enum Outgoing {
     Form(Vec<(String, String)>),
     Raw {
         content_type: Option<String>,
@@ -263,7 +263,7 @@ enum Send {
 
 /// Sends one request to `url` on a fresh client and runtime (the harness shares servers
 /// between tests, which each run on their own thread).
-fn send(url: &str, request: Send) -> Response {
+fn send(url: &str, request: Outgoing) -> Response {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -277,15 +277,15 @@ fn send(url: &str, request: Send) -> Response {
             .build()
             .expect("build an HTTP client");
         let builder = match request {
-            Send::Form(pairs) => client.post(url).form(&pairs),
-            Send::Raw { content_type, body } => {
+            Outgoing::Form(pairs) => client.post(url).form(&pairs),
+            Outgoing::Raw { content_type, body } => {
                 let builder = client.post(url).body(body);
                 match content_type {
                     Some(content_type) => builder.header("content-type", content_type),
                     None => builder,
                 }
             }
-            Send::Get(query) => client.get(format!("{url}?{query}")),
+            Outgoing::Get(query) => client.get(format!("{url}?{query}")),
         };
         let response = builder
             .send()
@@ -310,13 +310,30 @@ fn send(url: &str, request: Send) -> Response {
     })
 }
 
+/// POSTs form fields to `https://127.0.0.1:PORT/api/` (for servers the harness did not
+/// start).
+pub fn post_form_to(port: u16, pairs: &[(String, String)]) -> Response {
+    send(
+        &format!("https://127.0.0.1:{port}/api/"),
+        Outgoing::Form(pairs.to_vec()),
+    )
+}
+
 /// Starts `hearth serve --listen 127.0.0.1:0` directly (no watchdog): the caller owns the
 /// child and must stop it. Returns the child, the port and every stdout line before the
 /// `listening on` one.
-pub fn spawn_serve(data_dir: &Path, stderr_log: &Path) -> (Child, u16, Vec<String>) {
+pub fn spawn_serve(
+    data_dir: &Path,
+    stderr_log: &Path,
+    config: Option<&Path>,
+) -> (Child, u16, Vec<String>) {
     let log = std::fs::File::create(stderr_log).expect("create the server log");
-    let mut child = hearth(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+    let mut command = hearth(data_dir);
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log)
@@ -390,10 +407,18 @@ pub fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     }
 }
 
+/// A `serve --config` file for protocol tests: they send many deliberate authentication
+/// failures from 127.0.0.1, which hearth's abuse guard (not part of Hestia) would otherwise
+/// answer with a ban.
+pub fn write_test_config(path: &Path) -> PathBuf {
+    std::fs::write(path, "[abuse]\nmax_failures = 1000000\n").expect("write the config");
+    path.to_path_buf()
+}
+
 /// The watchdog around `hearth serve`: when the test process goes away (or the harness
 /// closes stdin), the server gets SIGTERM, is waited for, and the folder is removed.
 const WATCHDOG: &str = r#"
-"$1" --data-dir "$2" serve --listen 127.0.0.1:0 2>>"$3" &
+"$1" --data-dir "$2" serve --listen 127.0.0.1:0 --config "$5" 2>>"$3" &
 pid=$!
 cat >/dev/null
 kill -TERM "$pid" 2>/dev/null
@@ -437,6 +462,7 @@ impl Server {
         }
         prepare(&data);
         let log = base.join("server.log");
+        let config = write_test_config(&base.join("hearth.toml"));
         let keep = std::env::var_os("HEARTH_TEST_KEEP").is_some();
         let mut child = Command::new("sh")
             .arg("-c")
@@ -446,6 +472,7 @@ impl Server {
             .arg(&data)
             .arg(&log)
             .arg(if keep { Path::new("") } else { base.as_path() })
+            .arg(&config)
             .env_remove("HEARTH_DATA_DIR")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -506,7 +533,7 @@ impl Server {
 
     /// POSTs form fields (`application/x-www-form-urlencoded`).
     pub fn post_form(&self, pairs: &[(String, String)]) -> Response {
-        send(&self.url(), Send::Form(pairs.to_vec()))
+        send(&self.url(), Outgoing::Form(pairs.to_vec()))
     }
 
     /// POSTs a raw body with the given content type (none when `None`).
@@ -523,7 +550,7 @@ impl Server {
     ) -> Response {
         send(
             url,
-            Send::Raw {
+            Outgoing::Raw {
                 content_type: content_type.map(str::to_string),
                 body: body.into(),
             },
@@ -543,7 +570,7 @@ impl Server {
 
     /// GETs `/api/?QUERY`.
     pub fn get(&self, query: &str) -> Response {
-        send(&self.url(), Send::Get(query.to_string()))
+        send(&self.url(), Outgoing::Get(query.to_string()))
     }
 
     /// An API call with the given credentials.

@@ -58,6 +58,11 @@ pub fn add_with(
     }
     if let Some(value) = call.arg_opt(4).filter(|value| !value.is_empty()) {
         validate::format(value)?;
+        // Deliberately stricter than Hestia: `csv` would create a key and print nothing, and
+        // since hearth stores only the secret's hash, that key could never be used.
+        if value == "csv" {
+            return Err(CmdError::new(ReturnCode::Invalid, "csv type is invalid"));
+        }
     }
     let expires_in = expires_in(call.arg(5), OffsetDateTime::now_utc())?;
     let ip = ip_list(call.arg(6))?;
@@ -90,10 +95,7 @@ pub fn add_with(
     Ok(match format {
         "json" => key.json(Some(&secret)),
         "shell" => key.shell(Some(&secret)),
-        "plain" => format!("{id}:{secret}\n"),
-        // `csv` passes Hestia's format check, but `v-list-access-key` has no csv branch and
-        // prints nothing.
-        _ => String::new(),
+        _ => format!("{id}:{secret}\n"),
     })
 }
 
@@ -164,7 +166,9 @@ fn check_permissions(call: &Call, user: &str, permissions: &[String]) -> Result<
         let file = validate::object("api", set)
             .ok()
             .and_then(|()| common::api_file(call, set))
-            .ok_or_else(|| CmdError::new(ReturnCode::NotExist, format!("API {set} doesn't exist")))?;
+            .ok_or_else(|| {
+                CmdError::new(ReturnCode::NotExist, format!("API {set} doesn't exist"))
+            })?;
         let record = hearth_sdk::fs::read_source(&file)?;
         if record.value("ROLE") == "admin" && !is_root {
             return Err(CmdError::new(
@@ -305,7 +309,7 @@ mod tests {
     #[test]
     fn permissions_are_cleaned_like_hestia() {
         assert_eq!(
-            clean_permissions(" billing, ../etc/billing ,mail-accounts,,*, /x/sets/dns/ "),
+            clean_permissions(" billing, ../etc/billing ,mail-accounts,,*,/x/sets/dns/, a/ "),
             vec![
                 "billing".to_string(),
                 "mail-accounts".to_string(),
@@ -319,29 +323,28 @@ mod tests {
     #[test]
     fn expires_in_days() {
         assert_eq!(expires_in("", NOW), Ok(String::new()));
-        assert_eq!(
-            expires_in("1", NOW),
-            Ok("2025-03-11 12:30:45".to_string())
-        );
-        assert_eq!(
-            expires_in("30", NOW),
-            Ok("2025-04-09 12:30:45".to_string())
-        );
+        assert_eq!(expires_in("1", NOW), Ok("2025-03-11 12:30:45".to_string()));
+        assert_eq!(expires_in("30", NOW), Ok("2025-04-09 12:30:45".to_string()));
         assert_eq!(
             expires_in("3650", NOW),
             Ok("2035-03-08 12:30:45".to_string())
         );
-        for bad in ["0", "3651", "99999999999999999999999", "-1", "+5", "1.5", " 5"] {
+        for bad in [
+            "0",
+            "3651",
+            "99999999999999999999999",
+            "-1",
+            "+5",
+            "1.5",
+            " 5",
+        ] {
             assert_eq!(expires_in(bad, NOW), Err(invalid(bad)), "{bad}");
         }
     }
 
     #[test]
     fn expires_in_absolute() {
-        assert_eq!(
-            expires_in("2025-03-11", NOW),
-            Ok("2025-03-11".to_string())
-        );
+        assert_eq!(expires_in("2025-03-11", NOW), Ok("2025-03-11".to_string()));
         assert_eq!(
             expires_in("2025-03-10 12:30:46", NOW),
             Ok("2025-03-10 12:30:46".to_string())

@@ -46,8 +46,16 @@ fn apis_json(sets: &[(String, Record)]) -> String {
 /// `API ROLE COMMANDS` through `column -t`.
 fn apis_shell(sets: &[(String, Record)]) -> String {
     let mut rows = vec![
-        vec!["API".to_string(), "ROLE".to_string(), "COMMANDS".to_string()],
-        vec!["---".to_string(), "----".to_string(), "--------".to_string()],
+        vec![
+            "API".to_string(),
+            "ROLE".to_string(),
+            "COMMANDS".to_string(),
+        ],
+        vec![
+            "---".to_string(),
+            "----".to_string(),
+            "--------".to_string(),
+        ],
     ];
     for (name, record) in sets {
         rows.push(vec![
@@ -63,9 +71,8 @@ fn apis_shell(sets: &[(String, Record)]) -> String {
 /// for it here, E_INVALID (2).
 pub fn list_api(call: &Call) -> CmdResult {
     let name = call.arg(1);
-    let path = common::api_file(call, name).ok_or_else(|| {
-        CmdError::new(ReturnCode::Invalid, format!("API {name} doesn't exist"))
-    })?;
+    let path = common::api_file(call, name)
+        .ok_or_else(|| CmdError::new(ReturnCode::Invalid, format!("API {name} doesn't exist")))?;
     let record = hearth_sdk::fs::read_source(&path)?;
     let role = record.value("ROLE");
     let commands = record.value("COMMANDS");
@@ -76,7 +83,9 @@ pub fn list_api(call: &Call) -> CmdResult {
             json_string(role),
             json_array(commands)
         ),
-        "shell" => format!("API:           {name}\nROLE:          {role}\nCOMMANDS:      {commands}\n"),
+        "shell" => {
+            format!("API:           {name}\nROLE:          {role}\nCOMMANDS:      {commands}\n")
+        }
         _ => String::new(),
     })
 }

@@ -87,7 +87,15 @@ fn keys_shell(keys: &[KeyView]) -> String {
     let cells = |row: &[&str]| row.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     let mut rows = vec![
         cells(&["ID", "USER", "PERMISSIONS", "COMMENT", "TIME", "DATE"]),
-        cells(&["--", "------", "----", "-----------", "-------", "----", "----"]),
+        cells(&[
+            "--",
+            "------",
+            "----",
+            "-----------",
+            "-------",
+            "----",
+            "----",
+        ]),
     ];
     let or_dash = |value: &str| {
         if value.is_empty() {

@@ -4,7 +4,7 @@
 //! generates the WIT exports (`describe`, `run`), checks the argument count (Hestia's
 //! `check_args`), and turns a handler's `Result` into a Hestia return code and output.
 //!
-//! ```ignore
+//! ```no_run
 //! use hearth_sdk::{Access, Call, CmdResult, Command};
 //!
 //! fn hello(call: &Call) -> CmdResult {

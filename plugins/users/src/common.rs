@@ -76,7 +76,7 @@ pub fn is_suspended(record: &Record) -> bool {
 /// `decrease_user_value`: a missing file or key is left alone, an unparsable value counts as
 /// 0, and a decrease never goes below 0.
 pub fn bump_counter(conf: &Path, key: &str, increase: bool) -> Result<(), CmdError> {
-    let mut record = match fs::read_to_string(conf) {
+    let mut record = match hearth_sdk::fs::read_to_string(conf) {
         Ok(text) => hearth_sdk::conf::parse_source(&text)?,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(error) => return Err(error.into()),
@@ -106,7 +106,7 @@ pub fn log_history(
     category: &str,
     message: &str,
 ) -> Result<(), CmdError> {
-    let text = match fs::read_to_string(history) {
+    let text = match hearth_sdk::fs::read_to_string(history) {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(error.into()),

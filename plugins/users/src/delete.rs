@@ -58,7 +58,7 @@ fn delete_access_keys(dir: &Path, user: &str) -> Result<(), CmdError> {
         if !path.is_file() {
             continue;
         }
-        let Ok(text) = fs::read_to_string(&path) else {
+        let Ok(text) = hearth_sdk::fs::read_to_string(&path) else {
             continue;
         };
         let Ok(record) = hearth_sdk::conf::parse_source(&text) else {

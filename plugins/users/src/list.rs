@@ -408,7 +408,7 @@ fn read_user_conf(dir: &Path) -> Option<Record> {
     if !dir.is_dir() {
         return None;
     }
-    let text = fs::read_to_string(dir.join("user.conf")).ok()?;
+    let text = hearth_sdk::fs::read_to_string(dir.join("user.conf")).ok()?;
     hearth_sdk::conf::parse_source(&text).ok()
 }
 

@@ -4,21 +4,58 @@
 //! with a rename, so a reader never sees a half-written file.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use crate::CmdError;
 use crate::conf::{self, Record};
 
+#[cfg(target_os = "wasi")]
+mod wasi;
+
+/// The whole file as text. Inside the sandbox this uses WASI descriptor reads, which run on
+/// the calling thread (wasi-libc's stream reads hop to a thread pool).
+pub fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let path = path.as_ref();
+    #[cfg(target_os = "wasi")]
+    let bytes = wasi::read(path)?;
+    #[cfg(not(target_os = "wasi"))]
+    let bytes = fs::read(path)?;
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Replaces (or, with `append`, extends) the file at `path`; `sync` makes it durable.
+fn write_file(path: &Path, contents: &[u8], append: bool, sync: bool) -> io::Result<()> {
+    #[cfg(target_os = "wasi")]
+    {
+        wasi::write(path, contents, append, sync)
+    }
+    #[cfg(not(target_os = "wasi"))]
+    {
+        use std::io::Write;
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)?;
+        file.write_all(contents)?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads a source-layout file (`user.conf`, `hestia.conf`, ...).
 pub fn read_source(path: &Path) -> Result<Record, CmdError> {
-    let text = fs::read_to_string(path)?;
+    let text = read_to_string(path)?;
     Ok(conf::parse_source(&text)?)
 }
 
 /// Reads an object-list file (`web.conf`, ...); a missing file is an empty list.
 pub fn read_list(path: &Path) -> Result<Vec<Record>, CmdError> {
-    match fs::read_to_string(path) {
+    match read_to_string(path) {
         Ok(text) => Ok(conf::parse_list(&text)?),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(error) => Err(error.into()),
@@ -42,21 +79,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CmdError> {
         .and_then(|name| name.to_str())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
     let temporary = path.with_file_name(format!(".{name}.tmp"));
-    let mut file = fs::File::create(&temporary)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    drop(file);
+    write_file(&temporary, contents, false, true)?;
     fs::rename(&temporary, path)?;
     Ok(())
 }
 
 /// Appends one line to a file, creating it when missing.
 pub fn append_line(path: &Path, line: &str) -> Result<(), CmdError> {
-    let mut file = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    file.write_all(format!("{line}\n").as_bytes())?;
+    write_file(path, format!("{line}\n").as_bytes(), true, false)?;
     Ok(())
 }
 

@@ -1,0 +1,108 @@
+//! File reads and writes through WASI descriptor calls.
+//!
+//! wasi-libc reads and writes files through WASI streams, which wasmtime serves on a blocking
+//! thread pool: a thread hop per call. The descriptor-level `read`/`write` calls run on the
+//! calling thread when the host allows it, so whole-file I/O goes through them.
+
+use std::io;
+use std::path::{Component, Path};
+
+use wasip2::filesystem::preopens::get_directories;
+use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+
+/// Largest chunk asked for in one call.
+const CHUNK: u64 = 1 << 20;
+
+fn error(code: ErrorCode) -> io::Error {
+    let kind = match code {
+        ErrorCode::NoEntry => io::ErrorKind::NotFound,
+        ErrorCode::Access | ErrorCode::NotPermitted => io::ErrorKind::PermissionDenied,
+        ErrorCode::ReadOnly => io::ErrorKind::ReadOnlyFilesystem,
+        ErrorCode::Exist => io::ErrorKind::AlreadyExists,
+        ErrorCode::InsufficientSpace => io::ErrorKind::StorageFull,
+        ErrorCode::Quota => io::ErrorKind::QuotaExceeded,
+        ErrorCode::IsDirectory => io::ErrorKind::IsADirectory,
+        ErrorCode::NotDirectory => io::ErrorKind::NotADirectory,
+        ErrorCode::Invalid => io::ErrorKind::InvalidInput,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, format!("{code:?}"))
+}
+
+/// Opens `path` relative to the deepest preopen that contains it.
+fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Result<Descriptor> {
+    let mut best: Option<(Descriptor, String)> = None;
+    for (descriptor, mount) in get_directories() {
+        let deeper = best
+            .as_ref()
+            .is_none_or(|(_, current)| mount.len() > current.len());
+        if path.starts_with(Path::new(&mount)) && deeper {
+            best = Some((descriptor, mount));
+        }
+    }
+    let (directory, mount) = best.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    let relative = path
+        .strip_prefix(&mount)
+        .map_err(|_| io::Error::from(io::ErrorKind::NotFound))?;
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    let relative = relative
+        .to_str()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    directory
+        .open_at(PathFlags::SYMLINK_FOLLOW, relative, open_flags, flags)
+        .map_err(error)
+}
+
+/// The whole file at `path`.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let file = open(path, OpenFlags::empty(), DescriptorFlags::READ)?;
+    let size = file.stat().map_err(error)?.size;
+    let mut contents = Vec::with_capacity(size as usize);
+    loop {
+        let want = (size + 1).min(CHUNK);
+        let (chunk, end) = file.read(want, contents.len() as u64).map_err(error)?;
+        contents.extend_from_slice(&chunk);
+        if end || chunk.is_empty() {
+            return Ok(contents);
+        }
+    }
+}
+
+/// Replaces the file at `path` with `contents`, or with `append` adds them at its end;
+/// `sync` makes the data durable before returning.
+pub fn write(path: &Path, contents: &[u8], append: bool, sync: bool) -> io::Result<()> {
+    let open_flags = if append {
+        OpenFlags::CREATE
+    } else {
+        OpenFlags::CREATE | OpenFlags::TRUNCATE
+    };
+    let file = open(
+        path,
+        open_flags,
+        DescriptorFlags::READ | DescriptorFlags::WRITE,
+    )?;
+    let mut offset = if append {
+        file.stat().map_err(error)?.size
+    } else {
+        0
+    };
+    let mut rest = contents;
+    while !rest.is_empty() {
+        let take = rest.len().min(CHUNK as usize);
+        let written = file.write(&rest[..take], offset).map_err(error)?;
+        if written == 0 {
+            return Err(io::Error::from(io::ErrorKind::WriteZero));
+        }
+        offset += written;
+        rest = &rest[written as usize..];
+    }
+    if sync {
+        file.sync_data().map_err(error)?;
+    }
+    Ok(())
+}
