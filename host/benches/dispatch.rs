@@ -11,6 +11,8 @@ use hearth::service::{Hearth, Options};
 
 const WARMUP: usize = 300;
 const SAMPLES: usize = 5_000;
+/// Under `cargo test --all-targets` (no `--bench` argument) the benchmark only smoke-runs.
+const SMOKE_SAMPLES: usize = 20;
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -36,6 +38,12 @@ fn args(values: &[&str]) -> Vec<String> {
 
 #[tokio::main]
 async fn main() {
+    let measuring = std::env::args().any(|arg| arg == "--bench");
+    let (warmup, samples_wanted) = if measuring {
+        (WARMUP, SAMPLES)
+    } else {
+        (1, SMOKE_SAMPLES)
+    };
     let dir = tempfile::tempdir().expect("temporary data root");
     let data_dir = dir.path().to_path_buf();
     hearth::init::init(&data_dir, Some(ADMIN_PASSWORD))
@@ -68,8 +76,8 @@ async fn main() {
         words = vec!["v-list-user", "alice", "json"];
     }
     let (command, list_args) = (words[0], args(&words[1..]));
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..WARMUP + SAMPLES {
+    let mut samples = Vec::with_capacity(samples_wanted);
+    for i in 0..warmup + samples_wanted {
         let started = Instant::now();
         let outcome = hearth
             .call_local("v-list-user", &list_args)
@@ -77,7 +85,7 @@ async fn main() {
             .expect("call");
         let elapsed = started.elapsed();
         assert_eq!(outcome.code, 0, "{}", outcome.output);
-        if i >= WARMUP {
+        if i >= warmup {
             samples.push(elapsed);
         }
     }
@@ -132,8 +140,8 @@ async fn main() {
         ),
     ];
     for (name, form) in modes {
-        let mut samples = Vec::with_capacity(SAMPLES);
-        for i in 0..WARMUP + SAMPLES {
+        let mut samples = Vec::with_capacity(samples_wanted);
+        for i in 0..warmup + samples_wanted {
             let started = Instant::now();
             let response = client.post(&url).form(&form).send().await.expect("request");
             let status = response.status();
@@ -144,7 +152,7 @@ async fn main() {
                 "{status}: {}",
                 String::from_utf8_lossy(&body)
             );
-            if i >= WARMUP {
+            if i >= warmup {
                 samples.push(elapsed);
             }
         }

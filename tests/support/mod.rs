@@ -254,6 +254,11 @@ pub fn multipart(pairs: &[(String, String)]) -> (String, Vec<u8>) {
 /// A request to send.
 enum Outgoing {
     Form(Vec<(String, String)>),
+    /// Form fields with extra request headers (e.g. `X-Forwarded-For`).
+    FormWithHeaders {
+        pairs: Vec<(String, String)>,
+        headers: Vec<(String, String)>,
+    },
     Raw {
         content_type: Option<String>,
         body: Vec<u8>,
@@ -278,6 +283,11 @@ fn send(url: &str, request: Outgoing) -> Response {
             .expect("build an HTTP client");
         let builder = match request {
             Outgoing::Form(pairs) => client.post(url).form(&pairs),
+            Outgoing::FormWithHeaders { pairs, headers } => headers
+                .iter()
+                .fold(client.post(url).form(&pairs), |builder, (name, value)| {
+                    builder.header(name.as_str(), value.as_str())
+                }),
             Outgoing::Raw { content_type, body } => {
                 let builder = client.post(url).body(body);
                 match content_type {
@@ -447,6 +457,16 @@ impl Server {
     /// Like [`Server::start`], copying each (plugin file, installed name) into
     /// `DIR/plugins/` and running `prepare` on the data root before serving.
     pub fn start_with(plugins: &[(PathBuf, &str)], prepare: impl FnOnce(&Path)) -> Self {
+        Self::start_configured(plugins, None, prepare)
+    }
+
+    /// Like [`Server::start_with`], serving with `config` as the `--config` file's text
+    /// instead of [`write_test_config`]'s.
+    pub fn start_configured(
+        plugins: &[(PathBuf, &str)],
+        config: Option<&str>,
+        prepare: impl FnOnce(&Path),
+    ) -> Self {
         let base = temp_dir("hearth-test-");
         let data = base.join("data");
         init(&data, Some(ADMIN_PASSWORD));
@@ -462,7 +482,14 @@ impl Server {
         }
         prepare(&data);
         let log = base.join("server.log");
-        let config = write_test_config(&base.join("hearth.toml"));
+        let config = match config {
+            Some(text) => {
+                let path = base.join("hearth.toml");
+                std::fs::write(&path, text).expect("write the config");
+                path
+            }
+            None => write_test_config(&base.join("hearth.toml")),
+        };
         let keep = std::env::var_os("HEARTH_TEST_KEEP").is_some();
         let mut child = Command::new("sh")
             .arg("-c")
@@ -534,6 +561,24 @@ impl Server {
     /// POSTs form fields (`application/x-www-form-urlencoded`).
     pub fn post_form(&self, pairs: &[(String, String)]) -> Response {
         send(&self.url(), Outgoing::Form(pairs.to_vec()))
+    }
+
+    /// POSTs form fields with extra request headers.
+    pub fn post_form_with_headers(
+        &self,
+        pairs: &[(String, String)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        send(
+            &self.url(),
+            Outgoing::FormWithHeaders {
+                pairs: pairs.to_vec(),
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+        )
     }
 
     /// POSTs a raw body with the given content type (none when `None`).

@@ -1,6 +1,5 @@
 //! Helpers shared by the user commands: user checks, counters, history entries, shells.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -159,6 +158,7 @@ pub fn invalid_shell(value: &str) -> CmdError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn shells() {

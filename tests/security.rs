@@ -1,0 +1,1 @@
+//! Placeholder: the scoped-key, abuse-control and audit suite.
