@@ -79,10 +79,7 @@ async fn main() {
     let mut samples = Vec::with_capacity(samples_wanted);
     for i in 0..warmup + samples_wanted {
         let started = Instant::now();
-        let outcome = hearth
-            .call_local("v-list-user", &list_args)
-            .await
-            .expect("call");
+        let outcome = hearth.call_local(command, &list_args).await.expect("call");
         let elapsed = started.elapsed();
         assert_eq!(outcome.code, 0, "{}", outcome.output);
         if i >= warmup {

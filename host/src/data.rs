@@ -13,6 +13,7 @@ use hearth_sdk::conf::{self, ConfError, Record};
 
 /// Where the server-wide settings live, relative to the root.
 pub const HESTIA_CONF: &str = "conf/hestia.conf";
+const HESTIA_CONF_NAME: &str = "hestia.conf";
 
 /// Reading the data root failed.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +98,9 @@ impl Stamp {
 pub struct DataRoot {
     path: PathBuf,
     dir: Dir,
+    /// `conf/` and `data/users/`, held open so the per-request checks are one `statx` each.
+    conf_dir: Dir,
+    users_dir: Dir,
     settings: Mutex<Option<(Stamp, SystemTime, Arc<Settings>)>>,
 }
 
@@ -104,10 +108,14 @@ impl DataRoot {
     /// Opens an existing data root.
     pub fn open(path: &Path) -> io::Result<Self> {
         let dir = Dir::open_ambient_dir(path, ambient_authority())?;
+        let conf_dir = dir.open_dir("conf")?;
+        let users_dir = dir.open_dir("data/users")?;
         let path = std::fs::canonicalize(path)?;
         Ok(Self {
             path,
             dir,
+            conf_dir,
+            users_dir,
             settings: Mutex::new(None),
         })
     }
@@ -129,7 +137,7 @@ impl DataRoot {
             path: HESTIA_CONF.to_string(),
             source,
         };
-        let metadata = self.dir.metadata(HESTIA_CONF).map_err(io_error)?;
+        let metadata = self.conf_dir.metadata(HESTIA_CONF_NAME).map_err(io_error)?;
         let stamp = Stamp {
             modified: metadata.modified().ok().map(|t| t.into_std()),
             len: metadata.len(),
@@ -180,9 +188,10 @@ impl DataRoot {
     /// entry is a real directory, not a symlink.
     pub fn user_dir(&self, user: &str) -> Option<PathBuf> {
         hearth_sdk::validate::user(user).ok()?;
-        let relative = format!("data/users/{user}");
-        let metadata = self.dir.symlink_metadata(&relative).ok()?;
-        metadata.is_dir().then(|| self.path.join(relative))
+        let metadata = self.users_dir.symlink_metadata(user).ok()?;
+        metadata
+            .is_dir()
+            .then(|| self.path.join("data/users").join(user))
     }
 
     /// The user's `user.conf`, when the user exists.

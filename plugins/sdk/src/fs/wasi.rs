@@ -10,8 +10,9 @@ use std::path::{Component, Path};
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
-/// Largest chunk asked for in one call.
-const CHUNK: u64 = 1 << 20;
+/// Largest chunk asked for in one call. Data files are far smaller, so one read returns the
+/// whole file; a short read means end of file, so no `stat` and no second read are needed.
+const CHUNK: u64 = 64 << 10;
 
 fn error(code: ErrorCode) -> io::Error {
     let kind = match code {
@@ -61,13 +62,12 @@ fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Resul
 /// The whole file at `path`.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let file = open(path, OpenFlags::empty(), DescriptorFlags::READ)?;
-    let size = file.stat().map_err(error)?.size;
-    let mut contents = Vec::with_capacity(size as usize);
+    let mut contents = Vec::new();
     loop {
-        let want = (size + 1).min(CHUNK);
-        let (chunk, end) = file.read(want, contents.len() as u64).map_err(error)?;
+        let (chunk, end) = file.read(CHUNK, contents.len() as u64).map_err(error)?;
+        let short = (chunk.len() as u64) < CHUNK;
         contents.extend_from_slice(&chunk);
-        if end || chunk.is_empty() {
+        if end || short {
             return Ok(contents);
         }
     }
