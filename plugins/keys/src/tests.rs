@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::fs;
 use std::path::Path;
 
-use hearth_sdk::{Call, DataPaths, dispatch};
+use hearth_sdk::{Call, DataPaths};
 use tempfile::TempDir;
 
 use crate::COMMANDS;
@@ -74,12 +74,7 @@ fn data_root() -> TempDir {
 }
 
 fn run(root: &Path, args: &[&str]) -> (u8, String) {
-    let call = Call::new(
-        args[0].to_string(),
-        args[1..].iter().map(|a| a.to_string()).collect(),
-        ROOT.to_string(),
-    );
-    dispatch(COMMANDS, &call, &DataPaths::under(root))
+    hearth_sdk::run_under(COMMANDS, root, ROOT, args[0], &args[1..])
 }
 
 /// The host's `hash-token`: `sha256:<hex>`.

@@ -150,6 +150,23 @@ pub fn dispatch(commands: &[Command], call: &Call, paths: &DataPaths) -> (u8, St
     }
 }
 
+/// Runs `command args...` natively against a data tree below `root`, as `root_user`: the
+/// plugin author's test loop (`(return code, output)`, exactly what the host would get).
+pub fn run_under(
+    commands: &[Command],
+    root: &std::path::Path,
+    root_user: &str,
+    command: &str,
+    args: &[&str],
+) -> (u8, String) {
+    let call = Call::new(
+        command.to_string(),
+        args.iter().map(|arg| arg.to_string()).collect(),
+        root_user.to_string(),
+    );
+    dispatch(commands, &call, &DataPaths::under(root))
+}
+
 /// Declares a plugin: generates the component exports for a command table.
 ///
 /// `interfaces` lists the `hearth:plugin/*` host interfaces the plugin imports, each with the

@@ -131,8 +131,6 @@ mod test_support {
 
     use std::path::Path;
 
-    use hearth_sdk::{Call, DataPaths};
-
     /// A temporary data root with `conf/` and `data/keys/`.
     pub fn data_root(hestia_conf: &str) -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
@@ -144,12 +142,7 @@ mod test_support {
 
     /// Runs `command args...` against `root`: (code, output).
     pub fn run(root: &Path, command: &str, args: &[&str]) -> (u8, String) {
-        let call = Call::new(
-            command.to_string(),
-            args.iter().map(|arg| arg.to_string()).collect(),
-            "admin".to_string(),
-        );
-        hearth_sdk::dispatch(super::COMMANDS, &call, &DataPaths::under(root))
+        hearth_sdk::run_under(super::COMMANDS, root, "admin", command, args)
     }
 
     /// The current `conf/hestia.conf`.

@@ -6,7 +6,6 @@
 use std::fs;
 use std::path::Path;
 
-use hearth_sdk::{Call, DataPaths, dispatch};
 use tempfile::TempDir;
 
 use crate::COMMANDS;
@@ -99,12 +98,7 @@ fn user_sandbox(conf: &str) -> TempDir {
 }
 
 fn run(root: &Path, args: &[&str]) -> (u8, String) {
-    let call = Call::new(
-        args[0].to_string(),
-        args[1..].iter().map(|a| a.to_string()).collect(),
-        ROOT.to_string(),
-    );
-    dispatch(COMMANDS, &call, &DataPaths::under(root))
+    hearth_sdk::run_under(COMMANDS, root, ROOT, args[0], &args[1..])
 }
 
 fn read_conf(path: &Path) -> hearth_sdk::conf::Record {
