@@ -346,10 +346,15 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
         return Reply::text(StatusCode::BAD_REQUEST, Some(11), body);
     }
     let hash = request.hash.as_deref().unwrap_or("");
-    let presented = if hash.is_empty() {
-        request.user.as_deref().unwrap_or("")
-    } else {
+    let root_user = settings.root_user().to_string();
+    // What auth.log names: the root user, or `api` for keys. Any other presented user name is
+    // attacker-chosen text and is never echoed (Hestia does not log that case at all).
+    let presented = if !hash.is_empty() {
         "api"
+    } else if request.user.as_deref() == Some(root_user.as_str()) {
+        root_user.as_str()
+    } else {
+        "invalid-user"
     };
     if !policy::ip_allowed(&settings, ip, ApiMode::Legacy) {
         hearth.login_failed(presented, ip, None);

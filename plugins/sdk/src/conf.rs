@@ -94,6 +94,13 @@ impl Record {
     /// Parses one line of `KEY='value'` pairs separated by blanks (Hestia's strict parser).
     pub fn parse_line(line: &str) -> Result<Self, ConfError> {
         let mut record = Self::new();
+        record.extend_from_line(line)?;
+        Ok(record)
+    }
+
+    /// Adds the pairs of one line; a key already present keeps its place and takes the new
+    /// value.
+    fn extend_from_line(&mut self, line: &str) -> Result<(), ConfError> {
         let mut rest = line.trim_start();
         while !rest.is_empty() {
             let eq = rest
@@ -102,10 +109,13 @@ impl Record {
             let key = &rest[..eq];
             check_key(key)?;
             let (value, after) = parse_word(&rest[eq + 1..], line)?;
-            record.set(key, value);
+            match self.fields.iter_mut().find(|(k, _)| k == key) {
+                Some(field) => field.1 = value,
+                None => self.fields.push((key.to_string(), value)),
+            }
             rest = after.trim_start();
         }
-        Ok(record)
+        Ok(())
     }
 
     /// The record as one line: `KEY='value' KEY='value'`.
@@ -142,9 +152,7 @@ impl fmt::Display for Record {
 pub fn parse_source(text: &str) -> Result<Record, ConfError> {
     let mut record = Record::new();
     for line in content_lines(text) {
-        for (key, value) in Record::parse_line(line)?.fields {
-            record.set(key, value);
-        }
+        record.extend_from_line(line)?;
     }
     Ok(record)
 }

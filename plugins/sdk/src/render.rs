@@ -35,16 +35,30 @@ impl Format {
 
 /// A JSON string literal for `value`, escaped.
 pub fn json_string(value: &str) -> String {
-    serde_json::Value::String(value.to_string()).to_string()
+    let mut out = Vec::with_capacity(value.len() + 2);
+    push_json_string(&mut out, value);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `value` as an escaped JSON string literal.
+fn push_json_string(out: &mut Vec<u8>, value: &str) {
+    // Serialising a `&str` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// `"KEY": "value"` lines at `indent`, joined with `,\n`, no trailing newline.
 pub fn json_fields(fields: &[(&str, &str)], indent: &str) -> String {
-    fields
-        .iter()
-        .map(|(key, value)| format!("{indent}{}: {}", json_string(key), json_string(value)))
-        .collect::<Vec<_>>()
-        .join(",\n")
+    let mut out = Vec::with_capacity(fields.len() * (indent.len() + 40));
+    for (index, (key, value)) in fields.iter().enumerate() {
+        if index > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(indent.as_bytes());
+        push_json_string(&mut out, key);
+        out.extend_from_slice(b": ");
+        push_json_string(&mut out, value);
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A CSV cell: double-quoted (with `"` doubled) when `quoted`, raw otherwise.

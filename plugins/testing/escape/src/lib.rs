@@ -1,5 +1,8 @@
 //! Test-only plugin that tries to leave its sandbox. Every attempt must be refused.
 //!
+//! It also provides `v-test-sleep MS`, which holds a sandbox slot for MS milliseconds, so
+//! tests can fill the concurrency cap deterministically.
+//!
 //! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
 //! to read and write `VICTIM`'s files by `..`, absolute paths, pre-planted symlinks and symlinks
 //! it creates itself. It prints one line per attempt, `<attempt>: blocked` or
@@ -129,16 +132,38 @@ fn symlink(target: &str, link: &Path) -> std::io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
-const COMMANDS: &[Command] = &[Command {
-    name: "v-test-escape",
-    usage: "USER VICTIM",
-    min_args: 2,
-    user_arg: 1,
-    user_access: Access::ReadWrite,
-    system_dirs: &[],
-    mutating: true,
-    secret_args: &[],
-    handler: escape,
-}];
+fn sleep(call: &Call) -> CmdResult {
+    let millis: u64 = call
+        .arg(1)
+        .parse()
+        .map_err(|_| CmdError::new(ReturnCode::Invalid, "invalid milliseconds"))?;
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+    Ok(String::new())
+}
+
+const COMMANDS: &[Command] = &[
+    Command {
+        name: "v-test-sleep",
+        usage: "MS",
+        min_args: 1,
+        user_arg: 0,
+        user_access: Access::None,
+        system_dirs: &[],
+        mutating: false,
+        secret_args: &[],
+        handler: sleep,
+    },
+    Command {
+        name: "v-test-escape",
+        usage: "USER VICTIM",
+        min_args: 2,
+        user_arg: 1,
+        user_access: Access::ReadWrite,
+        system_dirs: &[],
+        mutating: true,
+        secret_args: &[],
+        handler: escape,
+    },
+];
 
 hearth_sdk::plugin!(name: "escape", commands: COMMANDS, interfaces: &[]);
