@@ -95,10 +95,15 @@ pub fn check_admin_password(
     root_user: &str,
     password: &str,
 ) -> Result<bool, DataError> {
-    let Some(user_conf) = root.user_conf(root_user)? else {
-        return Ok(false);
-    };
-    Ok(cache.verify(root_user, password, user_conf.value("MD5")))
+    Ok(admin_password_hash(root, root_user)?
+        .is_some_and(|stored| cache.verify(root_user, password, &stored)))
+}
+
+/// The root admin's stored password hash (`user.conf` `MD5`), when the admin exists.
+pub fn admin_password_hash(root: &DataRoot, root_user: &str) -> Result<Option<String>, DataError> {
+    Ok(root
+        .user_conf(root_user)?
+        .map(|user_conf| user_conf.value("MD5").to_string()))
 }
 
 /// Checks a legacy key (`hash=`): hearth stores `data/keys/<sha256>.sha256`; an imported

@@ -374,12 +374,34 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
             hearth.login_failed(presented, ip, None);
             return api_error(9, "Error: authentication failed", code_mode);
         };
-        let checker = hearth.clone();
-        let user = root_user.clone();
-        let verified = tokio::task::spawn_blocking(move || {
-            auth::check_admin_password(checker.root(), checker.passwords(), &user, &password)
-        })
-        .await;
+        // A recently verified password is answered inline; only a cache miss pays argon2,
+        // on the blocking pool.
+        let stored = match auth::admin_password_hash(hearth.root(), &root_user) {
+            Ok(stored) => stored,
+            Err(error) => return broken_store(&error, code_mode),
+        };
+        let verified = match stored {
+            Some(stored)
+                if hearth
+                    .passwords()
+                    .recently_verified(&root_user, &password, &stored) =>
+            {
+                Ok(Ok(true))
+            }
+            _ => {
+                let checker = hearth.clone();
+                let user = root_user.clone();
+                tokio::task::spawn_blocking(move || {
+                    auth::check_admin_password(
+                        checker.root(),
+                        checker.passwords(),
+                        &user,
+                        &password,
+                    )
+                })
+                .await
+            }
+        };
         match verified {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) | Err(_) => {

@@ -59,11 +59,24 @@ pub fn user_exists(dir: &Path) -> bool {
 }
 
 /// Reads `user.conf` of an existing user directory, or `Error: user X doesn't exist` (3).
+///
+/// It reads directly, without stat calls first: each one is a host call and three syscalls
+/// inside the sandbox, and a missing directory or file fails the read the same way.
 pub fn load_user(dir: &Path, user: &str) -> Result<Record, CmdError> {
-    if !user_exists(dir) {
-        return Err(no_such_user(user));
+    match hearth_sdk::fs::read_to_string(dir.join("user.conf")) {
+        Ok(text) => Ok(hearth_sdk::conf::parse_source(&text)?),
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::NotADirectory
+                    | io::ErrorKind::IsADirectory
+            ) =>
+        {
+            Err(no_such_user(user))
+        }
+        Err(error) => Err(error.into()),
     }
-    hearth_sdk::fs::read_source(&dir.join("user.conf"))
 }
 
 /// Whether a user record is suspended.
