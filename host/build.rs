@@ -13,6 +13,12 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("hearth-plugin-users", "hearth_plugin_users", false),
     ("hearth-plugin-system", "hearth_plugin_system", false),
     ("hearth-plugin-keys", "hearth_plugin_keys", false),
+    ("hearth-plugin-web", "hearth_plugin_web", false),
+    ("hearth-plugin-dns", "hearth_plugin_dns", false),
+    ("hearth-plugin-mail", "hearth_plugin_mail", false),
+    ("hearth-plugin-databases", "hearth_plugin_databases", false),
+    ("hearth-plugin-cron", "hearth_plugin_cron", false),
+    ("hearth-plugin-packages", "hearth_plugin_packages", false),
     ("hearth-plugin-escape", "hearth_plugin_escape", true),
 ];
 
@@ -90,4 +96,46 @@ fn main() {
     }
     generated.push_str("];\n");
     fs::write(out_dir.join("embedded_plugins.rs"), generated).expect("write embedded_plugins.rs");
+    embed_templates(&manifest_dir.join("templates"), &out_dir);
+}
+
+/// Embeds every file below `host/templates/` as (path relative to `data/templates/`, text),
+/// so `hearth init` can install the stock web, DNS and mail templates.
+fn embed_templates(templates: &std::path::Path, out_dir: &std::path::Path) {
+    println!("cargo:rerun-if-changed={}", templates.display());
+    let mut files = Vec::new();
+    let mut pending = vec![templates.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut generated = String::from(
+        "/// The stock templates: (path below `data/templates/`, contents).\npub const TEMPLATES: &[(&str, &str)] = &[\n",
+    );
+    for file in files {
+        let relative = file
+            .strip_prefix(templates)
+            .expect("below the templates folder")
+            .to_string_lossy()
+            .replace('\\', "/");
+        writeln!(
+            generated,
+            "    ({relative:?}, include_str!({:?})),",
+            file.display().to_string()
+        )
+        .expect("write to string");
+    }
+    generated.push_str("];\n");
+    fs::write(out_dir.join("embedded_templates.rs"), generated)
+        .expect("write embedded_templates.rs");
 }

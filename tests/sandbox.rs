@@ -239,3 +239,61 @@ fn a_user_key_cannot_reach_another_user() {
     assert_all_blocked(&r.body);
     r.expect_status(200, Some("0"));
 }
+
+#[test]
+fn claims_and_reloads_of_a_failed_command_are_undone() {
+    let s = server();
+    // A failing command's claim is rolled back: another user can take the name.
+    s.v2(
+        false,
+        "v-test-claim",
+        &["alice", "rolled-back.test", "4", "dns"],
+    )
+    .expect(400, Some("4"), "claimed");
+    s.v2(false, "v-test-claim", &["bob", "rolled-back.test", "0"])
+        .expect(200, Some("0"), "claimed");
+    // A succeeding command's claim stays, and is reported with its holder.
+    s.v2(false, "v-test-claim", &["alice", "kept.test", "0", "web"])
+        .expect(200, Some("0"), "claimed");
+    s.v2(false, "v-test-claim", &["bob", "KEPT.test", "0"])
+        .expect(200, Some("0"), "taken by alice");
+    // Only the successful command's reload reached the queue.
+    let queue = s.read("data/queue/restart.pipe");
+    assert!(queue.lines().any(|l| l == "v-restart-web now"), "{queue}");
+    assert!(!queue.contains("v-restart-dns"), "{queue}");
+}
+
+#[test]
+fn a_nested_command_stays_with_the_callers_user() {
+    let s = server();
+    let r = s.v2(
+        false,
+        "v-test-nested",
+        &["alice", "v-list-user", "alice", "json"],
+    );
+    r.expect_status(200, Some("0"));
+    assert!(r.json()["alice"].is_object(), "{r:#?}");
+    let r = s.v2(
+        false,
+        "v-test-nested",
+        &["alice", "v-list-user", "bob", "json"],
+    );
+    r.expect_status(401, Some("10"));
+    assert!(!r.body.contains("bob.victim"), "{r:#?}");
+    assert!(r.body.contains("same user"), "{r:#?}");
+    // The nested call cannot take a lock its caller does not hold.
+    let r = s.v2(
+        false,
+        "v-test-nested",
+        &[
+            "alice",
+            "v-change-user-contact",
+            "alice",
+            "mallory@example.com",
+        ],
+    );
+    r.expect_status(401, Some("10"));
+    assert!(r.body.contains("lock"), "{r:#?}");
+    let r = s.v2(false, "v-list-user", &["alice", "json"]);
+    assert_eq!(r.json()["alice"]["CONTACT"], "alice@example.com", "{r:#?}");
+}

@@ -194,6 +194,39 @@ impl DataRoot {
             .then(|| self.path.join("data/users").join(user))
     }
 
+    /// `HOME_ROOT` of `hestia.conf` (Hestia's `/home`), or `<root>/home` when unset; created
+    /// when missing. `None` when it cannot be created or is not a directory.
+    pub fn home_root(&self) -> Option<PathBuf> {
+        let configured = self
+            .settings()
+            .ok()
+            .map(|settings| settings.value("HOME_ROOT").to_string())
+            .filter(|value| !value.is_empty());
+        let home = match configured {
+            Some(value) => PathBuf::from(value),
+            None => self.path.join("home"),
+        };
+        std::fs::create_dir_all(&home).ok()?;
+        home.is_dir().then_some(home)
+    }
+
+    /// The home of an existing user, `<HOME_ROOT>/<user>/`, created when missing. Never a
+    /// symlink: one planted there is refused, so a sandbox can't be pointed elsewhere.
+    pub fn user_home(&self, user: &str) -> Option<PathBuf> {
+        hearth_sdk::validate::user(user).ok()?;
+        let home_root = self.home_root()?;
+        let handle = Dir::open_ambient_dir(&home_root, ambient_authority()).ok()?;
+        match handle.symlink_metadata(user) {
+            Ok(metadata) if metadata.is_dir() => {}
+            Ok(_) => return None,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                handle.create_dir(user).ok()?;
+            }
+            Err(_) => return None,
+        }
+        Some(home_root.join(user))
+    }
+
     /// The user's `user.conf`, when the user exists.
     pub fn user_conf(&self, user: &str) -> Result<Option<Record>, DataError> {
         if self.user_dir(user).is_none() {

@@ -18,9 +18,10 @@ pub struct Preopen {
 }
 
 /// Which writers a command must exclude while it runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LockScope {
     /// Read-only: readers never lock (writers replace files by rename).
+    #[default]
     None,
     /// Writes only inside one user's directory.
     User(String),

@@ -17,6 +17,10 @@ const LAYOUT: &[&str] = &[
     "data/keys",
     "data/access-keys",
     "data/api",
+    "data/templates",
+    "data/ips",
+    "data/queue",
+    "home",
     "log",
     "ssl",
     "cache",
@@ -33,7 +37,7 @@ const DEFAULT_HESTIA_CONF: &[(&str, &str)] = &[
     ("DNS_SYSTEM", "bind9"),
     ("MAIL_SYSTEM", "exim4"),
     ("IMAP_SYSTEM", "dovecot"),
-    ("DB_SYSTEM", "mysql"),
+    ("DB_SYSTEM", "mysql,pgsql"),
     ("CRON_SYSTEM", "cron"),
     ("DISK_QUOTA", "no"),
     ("BACKEND_PORT", "8083"),
@@ -47,6 +51,54 @@ const DEFAULT_HESTIA_CONF: &[(&str, &str)] = &[
     ("POLICY_USER_VIEW_SUSPENDED", "no"),
     ("DEMO_MODE", "no"),
     ("VERSION", env!("CARGO_PKG_VERSION")),
+];
+
+/// The address `init` registers in `data/ips/`, shared, so web and DNS domains have an IP
+/// to default to. Admins add their public addresses as further `data/ips/<IP>` files.
+const DEFAULT_IP_ADDRESS: &str = "127.0.0.1";
+
+/// `data/ips/<IP>` of the default address.
+const DEFAULT_IP: &[(&str, &str)] = &[
+    ("OWNER", "admin"),
+    ("STATUS", "shared"),
+    ("NAME", ""),
+    ("U_SYS_USERS", ""),
+    ("U_WEB_DOMAINS", "0"),
+    ("INTERFACE", "lo"),
+    ("NETMASK", "255.0.0.0"),
+    ("NAT", ""),
+];
+
+/// `conf/mysql.conf` and `conf/pgsql.conf`: the local database hosts Hestia's installer
+/// registers (one object line each; `TPL` only for PostgreSQL).
+const DB_HOSTS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "conf/mysql.conf",
+        &[
+            ("HOST", "localhost"),
+            ("USER", "root"),
+            ("PASSWORD", ""),
+            ("CHARSETS", "UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8"),
+            ("MAX_DB", "500"),
+            ("U_SYS_USERS", ""),
+            ("U_DB_BASES", "0"),
+            ("SUSPENDED", "no"),
+        ],
+    ),
+    (
+        "conf/pgsql.conf",
+        &[
+            ("HOST", "localhost"),
+            ("USER", "postgres"),
+            ("PASSWORD", ""),
+            ("CHARSETS", "UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8"),
+            ("TPL", "template1"),
+            ("MAX_DB", "500"),
+            ("U_SYS_USERS", ""),
+            ("U_DB_BASES", "0"),
+            ("SUSPENDED", "no"),
+        ],
+    ),
 ];
 
 /// Hestia's `default.pkg`.
@@ -160,15 +212,46 @@ pub async fn init(data_dir: &Path, admin_password: Option<&str>) -> Result<InitR
         let path = data_dir.join(dir);
         std::fs::create_dir_all(&path).map_err(|source| InitError::Io { path, source })?;
     }
-    write_if_missing(
-        &data_dir.join(HESTIA_CONF),
-        &Record::from_pairs(DEFAULT_HESTIA_CONF.iter().copied()),
-    )?;
+    let mut hestia_conf = Record::from_pairs(DEFAULT_HESTIA_CONF.iter().copied());
+    let absolute = std::path::absolute(data_dir).map_err(|source| InitError::Io {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    hestia_conf.set("HOME_ROOT", absolute.join("home").to_string_lossy());
+    write_if_missing(&data_dir.join(HESTIA_CONF), &hestia_conf)?;
     let (date, time) = hearth_sdk::render::now_date_time();
     let mut package = Record::from_pairs(DEFAULT_PACKAGE.iter().copied());
     package.set("TIME", time);
     package.set("DATE", date);
     write_if_missing(&data_dir.join("data/packages/default.pkg"), &package)?;
+    for (relative, contents) in crate::embedded::TEMPLATES {
+        let path = data_dir.join("data/templates").join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| InitError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        if !path.exists() {
+            std::fs::write(&path, contents).map_err(|source| InitError::Io { path, source })?;
+        }
+    }
+    let mut ip = Record::from_pairs(DEFAULT_IP.iter().copied());
+    ip.set("TIME", package.value("TIME"));
+    ip.set("DATE", package.value("DATE"));
+    write_if_missing(&data_dir.join("data/ips").join(DEFAULT_IP_ADDRESS), &ip)?;
+    for (relative, fields) in DB_HOSTS {
+        let path = data_dir.join(relative);
+        if !path.exists() {
+            let mut host = Record::from_pairs(fields.iter().copied());
+            host.set("TIME", package.value("TIME"));
+            host.set("DATE", package.value("DATE"));
+            let port = if relative.contains("mysql") { "3306" } else { "5432" };
+            host.set("PORT", port);
+            let line = host.to_line().expect("built-in defaults have no line breaks");
+            std::fs::write(&path, line + "\n").map_err(|source| InitError::Io { path, source })?;
+        }
+    }
     for (name, role, commands) in PERMISSION_SETS {
         write_if_missing(
             &data_dir.join("data/api").join(name),

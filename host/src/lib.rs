@@ -17,7 +17,9 @@ pub mod guard;
 pub mod history;
 pub mod init;
 pub mod locks;
+pub mod names;
 pub mod policy;
+pub mod reloads;
 pub mod runtime;
 pub mod secrets;
 pub mod server;
@@ -27,4 +29,5 @@ pub mod tls;
 /// The built-in plugins, compiled for `wasm32-wasip2` by the build script.
 pub mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
+    include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
 }

@@ -61,7 +61,9 @@ fn permission(access: Access) -> Option<Permission> {
 ///
 /// A user-scoped command gets `data/users/<USER>/` at `/user` only when USER is a well-formed
 /// name of an existing, real directory; otherwise nothing is mounted and the plugin reports
-/// Hestia's "invalid format" or "doesn't exist" error itself.
+/// Hestia's "invalid format" or "doesn't exist" error itself. The user's home
+/// (`<HOME_ROOT>/<USER>/`, created on first use) is mounted at `/home/<USER>` under the same
+/// condition.
 pub fn grant_for(root: &DataRoot, spec: &CommandSpec, args: &[String]) -> Grant {
     let mut preopens = Vec::new();
     let mut lock = LockScope::None;
@@ -78,10 +80,32 @@ pub fn grant_for(root: &DataRoot, spec: &CommandSpec, args: &[String]) -> Grant 
             lock = LockScope::User(user.to_string());
         }
     }
+    if let Some(home_permission) = permission(spec.home_access)
+        && let Some(user) = user_argument(spec, args)
+        && root.user_dir(user).is_some()
+        && let Some(host) = root.user_home(user)
+    {
+        preopens.push(Preopen {
+            host,
+            guest: format!("/home/{user}"),
+            permission: home_permission,
+        });
+        if spec.mutating && home_permission == Permission::ReadWrite {
+            lock = LockScope::User(user.to_string());
+        }
+    }
     for dir in &spec.system_dirs {
         if let Some(dir_permission) = permission(dir.access) {
+            let host = if dir.path == "home" {
+                match root.home_root() {
+                    Some(home) => home,
+                    None => continue,
+                }
+            } else {
+                root.path().join(&dir.path)
+            };
             preopens.push(Preopen {
-                host: root.path().join(&dir.path),
+                host,
                 guest: format!("/{}", dir.path),
                 permission: dir_permission,
             });

@@ -49,6 +49,20 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// A new RSA key pair as PEM (PKCS#8 private key, SubjectPublicKeyInfo public key), for
+/// DKIM. `bits` is 2048, 3072 or 4096.
+pub fn rsa_key_pair(bits: u32) -> Result<(String, String), String> {
+    let size = match bits {
+        2048 => rcgen::RsaKeySize::_2048,
+        3072 => rcgen::RsaKeySize::_3072,
+        4096 => rcgen::RsaKeySize::_4096,
+        _ => return Err(format!("unsupported RSA key size {bits}")),
+    };
+    let pair = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size)
+        .map_err(|error| error.to_string())?;
+    Ok((pair.serialize_pem(), pair.public_key_pem()))
+}
+
 /// `length` characters drawn uniformly from `alphabet` with the OS CSPRNG.
 pub fn random_token(length: usize, alphabet: &str) -> String {
     let symbols: Vec<char> = alphabet.chars().collect();
@@ -160,6 +174,14 @@ mod tests {
         assert!(!cache.verify("admin", "wrong", &stored));
         let changed = hash_password("other");
         assert!(!cache.verify("admin", "right", &changed));
+    }
+
+    #[test]
+    fn rsa_key_pairs_are_pem() {
+        let (private, public) = rsa_key_pair(2048).unwrap();
+        assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"), "{private}");
+        assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"), "{public}");
+        assert!(rsa_key_pair(1000).is_err());
     }
 
     #[test]

@@ -15,9 +15,12 @@ use crate::audit::AuditLog;
 use crate::authlog::AuthLog;
 use crate::data::{DataError, DataRoot, Settings};
 use crate::locks::Locks;
+use crate::names::NameRegistry;
 use crate::policy;
+use crate::reloads::ReloadQueue;
+pub use crate::runtime::failure_outcome;
 use crate::runtime::{
-    HostServices, Limits, LoadError, Outcome, PluginSource, ResolvedCommand, Runtime, RuntimeError,
+    HostServices, Limits, LoadError, Outcome, PluginSource, ResolvedCommand, Runtime,
 };
 use crate::secrets::PasswordCache;
 
@@ -99,7 +102,7 @@ fn basename(path: &str) -> &str {
 
 /// An open hearth: data root, plugins, locks and logs.
 pub struct Hearth {
-    root: DataRoot,
+    root: Arc<DataRoot>,
     runtime: Runtime,
     passwords: PasswordCache,
     locks: Locks,
@@ -157,11 +160,14 @@ impl Hearth {
             path: options.data_dir.clone(),
             source,
         };
-        let root = DataRoot::open(&options.data_dir).map_err(io_error)?;
+        let root = Arc::new(DataRoot::open(&options.data_dir).map_err(io_error)?);
         let log_dir = root.path().join("log");
         std::fs::create_dir_all(&log_dir).map_err(io_error)?;
         let services = Arc::new(HostServices {
             auth_log: AuthLog::open(&log_dir.join("auth.log")).map_err(io_error)?,
+            names: NameRegistry::new(root.dir().open_dir("data/users").map_err(io_error)?),
+            reloads: ReloadQueue::new(root.dir().try_clone().map_err(io_error)?),
+            root: root.clone(),
         });
         let audit = AuditLog::open(&log_dir.join("audit.jsonl")).map_err(io_error)?;
         let mut sources = builtin_plugins();
@@ -344,38 +350,6 @@ impl Hearth {
                 output: format!("Error: Command {command} not found"),
             },
         })
-    }
-}
-
-/// The clean Hestia error a sandbox failure becomes. The guest's own message is never part
-/// of it.
-pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
-    let (code, message) = match error {
-        RuntimeError::Busy => (
-            ReturnCode::LoadAverage,
-            "server is too busy, try again later".to_string(),
-        ),
-        RuntimeError::Timeout(_) => (
-            ReturnCode::LoadAverage,
-            format!("{command} exceeded its time limit"),
-        ),
-        RuntimeError::MemoryLimit(_) => (
-            ReturnCode::LoadAverage,
-            format!("{command} exceeded its memory limit"),
-        ),
-        RuntimeError::OutputTooLarge(_) => (
-            ReturnCode::LoadAverage,
-            format!("{command} exceeded its output limit"),
-        ),
-        RuntimeError::Trap(_) => (ReturnCode::Update, format!("{command} failed unexpectedly")),
-        RuntimeError::Setup(_) => (
-            ReturnCode::Parsing,
-            format!("{command} could not be started"),
-        ),
-    };
-    Outcome {
-        code: code.as_u8(),
-        output: format!("Error: {message}"),
     }
 }
 

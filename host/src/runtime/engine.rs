@@ -37,7 +37,8 @@ impl Default for Limits {
 /// Builds the engine shared by every plugin.
 pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
-    let slots = u32::try_from(limits.max_concurrent.max(1) * 2).unwrap_or(u32::MAX);
+    // Room for commands that run other commands (up to three levels deep).
+    let slots = u32::try_from(limits.max_concurrent.max(1) * 4).unwrap_or(u32::MAX);
     pool.total_component_instances(slots)
         .total_core_instances(slots * 8)
         .total_memories(slots * 2)

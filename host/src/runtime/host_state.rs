@@ -1,5 +1,5 @@
-//! The per-invocation store data and the host interfaces (`log`, `secrets`, `auth-log`) that
-//! plugins may import.
+//! The per-invocation store data and the host interfaces (`log`, `secrets`, `auth-log`,
+//! `names`, `services`, `commands`) that plugins may import.
 
 use std::sync::Arc;
 
@@ -7,13 +7,40 @@ use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::hearth::plugin::{auth_log, log, secrets as secrets_iface, types};
+use super::Core;
+use super::bindings::hearth::plugin::{
+    auth_log, commands, log, names, secrets as secrets_iface, services, types,
+};
 use crate::authlog::AuthLog;
+use crate::data::DataRoot;
+use crate::grant::LockScope;
+use crate::names::{Holder, NameKind, NameRegistry, Undo};
+use crate::reloads::{ReloadQueue, is_service_name};
 use crate::secrets;
 
 /// What the host interfaces need from the server, shared by every invocation.
 pub struct HostServices {
     pub auth_log: AuthLog,
+    pub names: NameRegistry,
+    pub reloads: ReloadQueue,
+    pub root: Arc<DataRoot>,
+}
+
+/// Who an invocation acts for and what it holds: the USER argument the registry uses, the
+/// lock it runs under, and how deeply it is nested in other commands.
+#[derive(Clone, Debug, Default)]
+pub struct InvocationScope {
+    pub user: Option<String>,
+    pub lock: LockScope,
+    pub depth: u8,
+}
+
+/// Changes an invocation made through host interfaces, kept until it ends: applied when it
+/// succeeds, undone when it fails.
+#[derive(Default)]
+pub struct Journal {
+    pub(super) names: Vec<Undo>,
+    pub(super) reloads: Vec<String>,
 }
 
 /// Store data for one invocation. Dropped with its store when the command ends.
@@ -24,6 +51,41 @@ pub struct HostState {
     pub(super) services: Arc<HostServices>,
     pub(super) plugin: Arc<str>,
     pub(super) command: String,
+    pub(super) root_user: String,
+    pub(super) scope: InvocationScope,
+    pub(super) journal: Journal,
+    /// The command table, for `commands.run`; absent while a plugin describes itself.
+    pub(super) core: Option<Arc<Core>>,
+}
+
+impl HostState {
+    /// Applies the journal when the invocation succeeded, or undoes it.
+    pub(super) fn finish(&mut self, succeeded: bool) {
+        let journal = std::mem::take(&mut self.journal);
+        if succeeded {
+            if let Err(error) = self.services.reloads.enqueue(&journal.reloads) {
+                tracing::error!(command = self.command, %error, "could not queue service reloads");
+            }
+        } else {
+            for change in journal.names.into_iter().rev() {
+                self.services.names.undo(change);
+            }
+        }
+    }
+
+    fn writes_system(&self) -> bool {
+        self.scope.lock == LockScope::Global
+    }
+}
+
+/// A store dropped before its invocation finished (a timeout cancelled it mid-call) undoes
+/// its claims.
+impl Drop for HostState {
+    fn drop(&mut self) {
+        for change in std::mem::take(&mut self.journal.names).into_iter().rev() {
+            self.services.names.undo(change);
+        }
+    }
 }
 
 impl WasiView for HostState {
@@ -105,6 +167,136 @@ impl secrets_iface::Host for HostState {
 
     async fn hash_token(&mut self, token: String) -> String {
         secrets::hash_token(&token)
+    }
+
+    async fn rsa_key_pair(&mut self, bits: u32) -> Result<(String, String), String> {
+        tokio::task::spawn_blocking(move || secrets::rsa_key_pair(bits))
+            .await
+            .unwrap_or_else(|_| Err("key generation failed".to_string()))
+    }
+}
+
+fn kind_from_wit(kind: names::Kind) -> NameKind {
+    match kind {
+        names::Kind::Web => NameKind::Web,
+        names::Kind::WebAlias => NameKind::WebAlias,
+        names::Kind::Dns => NameKind::Dns,
+        names::Kind::Mail => NameKind::Mail,
+    }
+}
+
+fn holder_to_wit(holder: Holder) -> names::Holder {
+    names::Holder {
+        name: holder.name,
+        user: holder.user,
+        kind: match holder.kind {
+            NameKind::Web => names::Kind::Web,
+            NameKind::WebAlias => names::Kind::WebAlias,
+            NameKind::Dns => names::Kind::Dns,
+            NameKind::Mail => names::Kind::Mail,
+        },
+        allow_users: holder.allow_users,
+    }
+}
+
+impl names::Host for HostState {
+    async fn holders(&mut self, name: String) -> Vec<names::Holder> {
+        self.services
+            .names
+            .holders(&name)
+            .into_iter()
+            .map(holder_to_wit)
+            .collect()
+    }
+
+    async fn claim(
+        &mut self,
+        name: String,
+        kind: names::Kind,
+    ) -> Result<(), Option<names::Holder>> {
+        let Some(user) = self.scope.user.clone() else {
+            return Err(None);
+        };
+        let change = self
+            .services
+            .names
+            .claim(&user, &name, kind_from_wit(kind))
+            .map_err(|holder| Some(holder_to_wit(holder)))?;
+        self.journal.names.push(change);
+        Ok(())
+    }
+
+    async fn release(&mut self, name: String, kind: names::Kind) -> bool {
+        let Some(user) = self.scope.user.clone() else {
+            return false;
+        };
+        match self
+            .services
+            .names
+            .release(&user, &name, kind_from_wit(kind))
+        {
+            Some(change) => {
+                self.journal.names.push(change);
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn set_allow_users(&mut self, name: String, allow: bool) -> bool {
+        let Some(user) = self.scope.user.clone() else {
+            return false;
+        };
+        match self.services.names.set_allow_users(&user, &name, allow) {
+            Some(change) => {
+                self.journal.names.push(change);
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn transfer(&mut self, name: String, user: String) -> bool {
+        if !self.writes_system() || hearth_sdk::validate::user(&user).is_err() {
+            return false;
+        }
+        match self.services.names.transfer(&name, &user) {
+            Some(change) => {
+                self.journal.names.push(change);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl services::Host for HostState {
+    async fn request_reload(&mut self, service: String) -> bool {
+        if !is_service_name(&service) {
+            return false;
+        }
+        if !self.journal.reloads.contains(&service) {
+            self.journal.reloads.push(service);
+        }
+        true
+    }
+}
+
+impl commands::Host for HostState {
+    async fn run(&mut self, command: String, args: Vec<String>) -> types::Outcome {
+        let Some(core) = self.core.clone() else {
+            return types::Outcome {
+                code: hearth_sdk::ReturnCode::Forbidden.as_u8(),
+                output: "Error: commands cannot be run while describing a plugin".to_string(),
+            };
+        };
+        let outcome = core
+            .run_nested(&self.scope, &self.root_user, &command, &args)
+            .await;
+        types::Outcome {
+            code: outcome.code,
+            output: outcome.output,
+        }
     }
 }
 

@@ -7,18 +7,27 @@ mod host_state;
 mod plugin;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+use hearth_sdk::ReturnCode;
 
 use wasmtime::Engine;
 
 pub use bindings::hearth::plugin::types::{Access, CommandSpec, DirGrant, Manifest};
 pub use engine::{EngineTicker, Limits};
-pub use host_state::HostServices;
+pub use host_state::{HostServices, InvocationScope};
 pub use plugin::{LoadedPlugin, PluginSource};
 
-use crate::grant::Grant;
+use crate::grant::{Grant, LockScope};
+use crate::policy;
+
+/// How deep commands may call commands (`v-add-domain` → `v-add-mail-domain` →
+/// `v-add-dns-record` is two levels).
+const MAX_NESTING: u8 = 3;
 
 /// Why an invocation did not produce an outcome. Every variant becomes a clean Hestia error;
 /// the guest's own panic or trap text is only logged.
@@ -77,12 +86,18 @@ pub struct Outcome {
     pub output: String,
 }
 
-/// Every loaded plugin and the command table they provide.
-pub struct Runtime {
+/// What every invocation needs, shared with the host interfaces so that a command can run
+/// another one (`commands` interface).
+pub struct Core {
     engine: Engine,
     limits: Limits,
     services: Arc<HostServices>,
     commands: HashMap<String, (Arc<LoadedPlugin>, usize)>,
+}
+
+/// Every loaded plugin and the command table they provide.
+pub struct Runtime {
+    core: Arc<Core>,
     plugins: Vec<Arc<LoadedPlugin>>,
     slots: tokio::sync::Semaphore,
     _ticker: EngineTicker,
@@ -140,10 +155,12 @@ impl Runtime {
         }
         Ok(Self {
             slots: tokio::sync::Semaphore::new(limits.max_concurrent),
-            engine,
-            limits,
-            services,
-            commands,
+            core: Arc::new(Core {
+                engine,
+                limits,
+                services,
+                commands,
+            }),
             plugins,
             _ticker: ticker,
         })
@@ -151,7 +168,8 @@ impl Runtime {
 
     /// The command called `name`, if a plugin provides it.
     pub fn resolve(&self, name: &str) -> Option<ResolvedCommand> {
-        self.commands
+        self.core
+            .commands
             .get(name)
             .map(|(plugin, index)| ResolvedCommand {
                 plugin: plugin.clone(),
@@ -173,17 +191,105 @@ impl Runtime {
         grant: &Grant,
     ) -> Result<Outcome, RuntimeError> {
         let _slot = self.slots.try_acquire().map_err(|_| RuntimeError::Busy)?;
+        let scope = InvocationScope {
+            user: policy::user_argument(command.spec(), args).map(str::to_string),
+            lock: grant.lock().clone(),
+            depth: 0,
+        };
         command
             .plugin
             .invoke(
-                &self.engine,
-                &self.limits,
-                &self.services,
+                &self.core,
                 &command.spec().name,
                 args,
                 root_user,
                 grant,
+                scope,
             )
             .await
+    }
+}
+
+impl Core {
+    /// Runs `command` on behalf of a running command (`parent`), as Hestia scripts call each
+    /// other. The callee must name the caller's USER (an admin command that writes system
+    /// directories may call anything), and must not need a lock the caller does not hold:
+    /// the caller's lock already covers it, so none is taken here.
+    pub(crate) fn run_nested<'a>(
+        self: &'a Arc<Self>,
+        parent: &'a InvocationScope,
+        root_user: &'a str,
+        command: &'a str,
+        args: &'a [String],
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+        Box::pin(async move {
+            let refuse = |message: String| Outcome {
+                code: ReturnCode::Forbidden.as_u8(),
+                output: format!("Error: {message}"),
+            };
+            if parent.depth >= MAX_NESTING {
+                return refuse(format!("{command} is nested too deeply"));
+            }
+            let Some((plugin, index)) = self.commands.get(command) else {
+                return refuse(format!("Command {command} not found"));
+            };
+            let spec = &plugin.manifest().commands[*index];
+            let user = policy::user_argument(spec, args);
+            let admin = parent.lock == LockScope::Global;
+            if !admin && (parent.user.is_none() || user != parent.user.as_deref()) {
+                return refuse(format!("{command} may only be called for the same user"));
+            }
+            let grant = policy::grant_for(&self.services.root, spec, args);
+            if !(admin || *grant.lock() == LockScope::None || *grant.lock() == parent.lock) {
+                return refuse(format!("{command} needs a lock its caller does not hold"));
+            }
+            let scope = InvocationScope {
+                user: user.map(str::to_string),
+                lock: grant.lock().clone(),
+                depth: parent.depth + 1,
+            };
+            match plugin
+                .invoke(self, command, args, root_user, &grant, scope)
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    tracing::error!(command, plugin = plugin.name(), %error, "nested command failed in the sandbox");
+                    failure_outcome(command, &error)
+                }
+            }
+        })
+    }
+}
+
+/// The clean Hestia error a sandbox failure becomes. The guest's own message is never part
+/// of it.
+pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
+    let (code, message) = match error {
+        RuntimeError::Busy => (
+            ReturnCode::LoadAverage,
+            "server is too busy, try again later".to_string(),
+        ),
+        RuntimeError::Timeout(_) => (
+            ReturnCode::LoadAverage,
+            format!("{command} exceeded its time limit"),
+        ),
+        RuntimeError::MemoryLimit(_) => (
+            ReturnCode::LoadAverage,
+            format!("{command} exceeded its memory limit"),
+        ),
+        RuntimeError::OutputTooLarge(_) => (
+            ReturnCode::LoadAverage,
+            format!("{command} exceeded its output limit"),
+        ),
+        RuntimeError::Trap(_) => (ReturnCode::Update, format!("{command} failed unexpectedly")),
+        RuntimeError::Setup(_) => (
+            ReturnCode::Parsing,
+            format!("{command} could not be started"),
+        ),
+    };
+    Outcome {
+        code: code.as_u8(),
+        output: format!("Error: {message}"),
     }
 }

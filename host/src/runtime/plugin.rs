@@ -14,8 +14,8 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 use super::bindings::hearth::plugin::types::{Access, Invocation, Manifest};
 use super::bindings::{CommandPlugin, CommandPluginPre};
 use super::engine::{EPOCH_TICK, Limits};
-use super::host_state::{HostServices, HostState, MemoryLimiter};
-use super::{LoadError, Outcome, RuntimeError};
+use super::host_state::{HostServices, HostState, InvocationScope, Journal, MemoryLimiter};
+use super::{Core, LoadError, Outcome, RuntimeError};
 use crate::grant::{Grant, Permission};
 
 /// Host interfaces a plugin may import, besides WASI.
@@ -24,6 +24,9 @@ const HEARTH_INTERFACES: &[&str] = &[
     "hearth:plugin/log",
     "hearth:plugin/secrets",
     "hearth:plugin/auth-log",
+    "hearth:plugin/names",
+    "hearth:plugin/services",
+    "hearth:plugin/commands",
 ];
 
 /// How much guest stderr is kept for the log per invocation.
@@ -37,6 +40,9 @@ pub const SYSTEM_DIRS: &[&str] = &[
     "data/keys",
     "data/access-keys",
     "data/api",
+    "data/templates",
+    "data/ips",
+    "home",
 ];
 
 /// A plugin's bytes and the name it is known by.
@@ -159,8 +165,12 @@ impl LoadedPlugin {
             if !crate::policy::is_command_name(&spec.name) {
                 return Err(invalid("the name is not a valid command name"));
             }
-            if spec.user_access != Access::None && spec.user_arg == 0 {
-                return Err(invalid("user access needs a USER argument position"));
+            if (spec.user_access != Access::None || spec.home_access != Access::None)
+                && spec.user_arg == 0
+            {
+                return Err(invalid(
+                    "user or home access needs a USER argument position",
+                ));
             }
             for dir in &spec.system_dirs {
                 if !SYSTEM_DIRS.contains(&dir.path.as_str()) {
@@ -171,18 +181,18 @@ impl LoadedPlugin {
         Ok(())
     }
 
-    /// Runs one command in a fresh store.
-    #[allow(clippy::too_many_arguments)]
+    /// Runs one command in a fresh store. What it changed through host interfaces is kept
+    /// only when it returns code 0.
     pub async fn invoke(
         &self,
-        engine: &Engine,
-        limits: &Limits,
-        services: &Arc<HostServices>,
+        core: &Arc<Core>,
         command: &str,
         args: &[String],
         root_user: &str,
         grant: &Grant,
+        scope: InvocationScope,
     ) -> Result<Outcome, RuntimeError> {
+        let limits = &core.limits;
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
@@ -195,7 +205,20 @@ impl LoadedPlugin {
             wasi.preopened_dir(&preopen.host, &preopen.guest, perms)
                 .map_err(RuntimeError::Setup)?;
         }
-        let mut store = new_store(engine, limits, services, &self.name, command, wasi.build());
+        let mut store = new_store(
+            &core.engine,
+            limits,
+            &core.services,
+            &self.name,
+            command,
+            wasi.build(),
+        );
+        {
+            let state = store.data_mut();
+            state.root_user = root_user.to_string();
+            state.scope = scope;
+            state.core = Some(core.clone());
+        }
         let invocation = Invocation {
             command: command.to_string(),
             args: args.to_vec(),
@@ -215,6 +238,9 @@ impl LoadedPlugin {
                 "plugin wrote to stderr"
             );
         }
+        let succeeded = matches!(&result, Ok(Ok(outcome))
+            if outcome.code == 0 && outcome.output.len() <= limits.output_bytes);
+        store.data_mut().finish(succeeded);
         let outcome = match result {
             Err(_) => return Err(RuntimeError::Timeout(limits.timeout)),
             Ok(Err(error)) => {
@@ -258,6 +284,10 @@ fn new_store(
             services: services.clone(),
             plugin: plugin.clone(),
             command: command.to_string(),
+            root_user: String::new(),
+            scope: InvocationScope::default(),
+            journal: Journal::default(),
+            core: None,
         },
     );
     store.limiter(|state| &mut state.limiter);

@@ -92,6 +92,13 @@ impl Call {
         self.paths.root.join("user").join(relative)
     }
 
+    /// A path inside `user`'s home (`/home/<user>/...`), granted by `home_access`. Rendered
+    /// files must name the real location instead: `HOME_ROOT` of `hestia.conf` plus the same
+    /// relative path.
+    pub fn home_path(&self, user: &str, relative: &str) -> PathBuf {
+        self.paths.root.join("home").join(user).join(relative)
+    }
+
     /// A path inside a granted system directory, e.g. `system_path("conf/hestia.conf")`.
     pub fn system_path(&self, relative: &str) -> PathBuf {
         self.paths.root.join(relative)

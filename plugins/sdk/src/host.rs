@@ -23,10 +23,10 @@ pub mod log {
     }
 }
 
-/// Password hashing, random tokens and token hashing, done by the host.
+/// Password hashing, random tokens, token hashing and RSA keys, done by the host.
 pub mod secrets {
     pub use crate::bindings::hearth::plugin::secrets::{
-        hash_password, hash_token, random_token, verify_password,
+        hash_password, hash_token, random_token, rsa_key_pair, verify_password,
     };
 
     /// `[A-Za-z0-9]`: Hestia's access-key id alphabet.
@@ -40,4 +40,28 @@ pub mod secrets {
 /// Hestia's `log/auth.log`, watched by fail2ban.
 pub mod auth_log {
     pub use crate::bindings::hearth::plugin::auth_log::login;
+}
+
+/// The global domain-name registry: uniqueness across users and subdomain ownership.
+pub mod names {
+    pub use crate::bindings::hearth::plugin::names::{
+        Holder, Kind, claim, holders, release, set_allow_users, transfer,
+    };
+}
+
+/// Service reloads, queued by the host (Hestia's scheduled restart).
+pub mod services {
+    pub use crate::bindings::hearth::plugin::services::request_reload;
+}
+
+/// Calling other commands, as Hestia scripts call each other.
+pub mod commands {
+    use crate::bindings::hearth::plugin::commands::run as run_raw;
+
+    /// Runs `command args...` inside the current invocation: `(return code, output)`.
+    pub fn run(command: &str, args: &[&str]) -> (u8, String) {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let outcome = run_raw(command, &args);
+        (outcome.code, outcome.output)
+    }
 }

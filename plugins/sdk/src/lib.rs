@@ -17,6 +17,7 @@
 //!     min_args: 1,
 //!     user_arg: 1,
 //!     user_access: Access::ReadOnly,
+//!     home_access: Access::None,
 //!     system_dirs: &[],
 //!     mutating: false,
 //!     secret_args: &[],
@@ -31,6 +32,7 @@
 
 pub mod conf;
 pub mod fs;
+pub mod hosting;
 pub mod render;
 pub mod validate;
 
@@ -40,7 +42,7 @@ mod host;
 
 pub use call::{Call, DataPaths};
 pub use code::{CmdError, CmdResult, ReturnCode};
-pub use host::{auth_log, log, secrets};
+pub use host::{auth_log, commands, log, names, secrets, services};
 
 /// The bindings generated from `wit/plugin.wit`. Plugin code rarely needs them directly.
 pub mod bindings {
@@ -71,6 +73,8 @@ pub struct Command {
     pub user_arg: u32,
     /// Access to `data/users/<USER>/`, mounted at `/user`.
     pub user_access: Access,
+    /// Access to the user's home `<HOME_ROOT>/<USER>/`, mounted at `/home/<USER>`.
+    pub home_access: Access,
     /// System directories (relative to the data root) mounted at `/<path>`.
     pub system_dirs: &'static [(&'static str, Access)],
     /// Whether the command can change state.
@@ -99,6 +103,7 @@ pub fn describe(
                 min_args: command.min_args,
                 user_arg: command.user_arg,
                 user_access: command.user_access,
+                home_access: command.home_access,
                 system_dirs: command
                     .system_dirs
                     .iter()

@@ -1,4 +1,5 @@
-//! `v-delete-user`: removes a user's data directory, its access keys and its counters.
+//! `v-delete-user`: removes a user's hosting objects (through their own delete commands), data
+//! directory, home, access keys and counters.
 
 use std::fs;
 use std::io;
@@ -10,9 +11,9 @@ use crate::common;
 
 /// `v-delete-user USER [RESTART]`.
 ///
-/// Hestia also deletes the user's web/dns/mail/db objects, system account and home through
-/// other commands; hearth has no such services, so removing `data/users/USER/` removes all of
-/// the user's objects at once.
+/// Like Hestia, the user's web, DNS and mail domains and databases are deleted first with
+/// their own commands (so their names leave the registry and their service configuration is
+/// removed); a failure stops with Hestia's `Error: <object> deletion failed`.
 pub fn delete_user(call: &Call) -> CmdResult {
     let user = call.arg(1);
     common::user_format(user)?;
@@ -23,6 +24,7 @@ pub fn delete_user(call: &Call) -> CmdResult {
         return Ok(String::new());
     }
 
+    delete_objects(&dir, user)?;
     let root_conf = common::system_user_dir(call, call.root_user()).join("user.conf");
 
     // Hestia first runs v-unsuspend-user, which lowers the root user's SUSPENDED_USERS.
@@ -42,7 +44,46 @@ pub fn delete_user(call: &Call) -> CmdResult {
 
     common::bump_counter(&root_conf, "U_USERS", false)?;
     delete_access_keys(&call.system_path("data/access-keys"), user)?;
+    let home = call.system_path(&format!("home/{user}"));
+    if fs::symlink_metadata(&home).is_ok_and(|metadata| metadata.is_dir()) {
+        fs::remove_dir_all(&home)?;
+    }
     Ok(String::new())
+}
+
+/// The object lists a user may hold, each with the command that deletes one object, its
+/// trailing arguments and the name Hestia's failure message uses.
+const OBJECTS: &[(&str, &str, &str, &[&str])] = &[
+    ("web.conf", "DOMAIN", "v-delete-web-domain", &["no"]),
+    ("dns.conf", "DOMAIN", "v-delete-dns-domain", &["no"]),
+    ("mail.conf", "DOMAIN", "v-delete-mail-domain", &[]),
+    ("db.conf", "DB", "v-delete-database", &[]),
+];
+
+/// Deletes every web, DNS and mail domain and database of `user` with its own command.
+fn delete_objects(dir: &Path, user: &str) -> Result<(), CmdError> {
+    for (file, key, command, trailing) in OBJECTS {
+        for record in hearth_sdk::fs::read_list(&dir.join(file))? {
+            let mut args = vec![user, record.value(key)];
+            args.extend_from_slice(trailing);
+            let (code, output) = hearth_sdk::commands::run(command, &args);
+            if code != 0 {
+                let what = match *file {
+                    "web.conf" => "web domain",
+                    "dns.conf" => "dns domain",
+                    "mail.conf" => "mail domain",
+                    _ => "database",
+                };
+                return Err(CmdError::new(
+                    hearth_sdk::ReturnCode::from_u8(code)
+                        .unwrap_or(hearth_sdk::ReturnCode::Parsing),
+                    format!("{what} deletion failed"),
+                )
+                .after(&output));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deletes every access key file whose `USER` is `user`. Unreadable or malformed files are

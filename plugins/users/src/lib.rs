@@ -26,6 +26,7 @@ pub const COMMANDS: &[Command] = &[
         user_arg: 1,
         // The user's directory does not exist yet: it is created through data/users.
         user_access: Access::None,
+        home_access: Access::None,
         system_dirs: &[
             ("data/users", Access::ReadWrite),
             ("data/packages", Access::ReadOnly),
@@ -41,9 +42,11 @@ pub const COMMANDS: &[Command] = &[
         user_arg: 1,
         // Removes the directory itself and updates the root user's counters.
         user_access: Access::None,
+        home_access: Access::None,
         system_dirs: &[
             ("data/users", Access::ReadWrite),
             ("data/access-keys", Access::ReadWrite),
+            ("home", Access::ReadWrite),
         ],
         mutating: true,
         secret_args: &[],
@@ -56,6 +59,7 @@ pub const COMMANDS: &[Command] = &[
         user_arg: 1,
         // Also updates the root user's SUSPENDED_USERS.
         user_access: Access::None,
+        home_access: Access::None,
         system_dirs: &[("data/users", Access::ReadWrite)],
         mutating: true,
         secret_args: &[],
@@ -67,6 +71,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 1,
         user_arg: 1,
         user_access: Access::None,
+        home_access: Access::None,
         system_dirs: &[("data/users", Access::ReadWrite)],
         mutating: true,
         secret_args: &[],
@@ -78,6 +83,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 0,
         user_arg: 0,
         user_access: Access::None,
+        home_access: Access::None,
         system_dirs: &[("data/users", Access::ReadOnly)],
         mutating: false,
         secret_args: &[],
@@ -89,6 +95,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 1,
         user_arg: 1,
         user_access: Access::ReadOnly,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: false,
         secret_args: &[],
@@ -100,6 +107,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 2,
         user_arg: 1,
         user_access: Access::ReadOnly,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: false,
         secret_args: &[2],
@@ -111,6 +119,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 1,
         user_arg: 1,
         user_access: Access::ReadWrite,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: true,
         secret_args: &[2],
@@ -122,6 +131,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 2,
         user_arg: 1,
         user_access: Access::ReadWrite,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: true,
         secret_args: &[],
@@ -133,6 +143,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 2,
         user_arg: 1,
         user_access: Access::ReadWrite,
+        home_access: Access::None,
         system_dirs: &[("data/packages", Access::ReadOnly)],
         mutating: true,
         secret_args: &[],
@@ -144,6 +155,7 @@ pub const COMMANDS: &[Command] = &[
         min_args: 2,
         user_arg: 1,
         user_access: Access::ReadWrite,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: true,
         secret_args: &[],
@@ -157,5 +169,6 @@ hearth_sdk::plugin!(
     interfaces: &[
         ("hearth:plugin/secrets", "hash and verify user passwords, generate password-reset keys"),
         ("hearth:plugin/auth-log", "record password checks for fail2ban"),
+        ("hearth:plugin/commands", "delete a user's domains and databases with their own commands"),
     ],
 );

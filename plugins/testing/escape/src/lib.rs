@@ -1,7 +1,10 @@
 //! Test-only plugin that tries to leave its sandbox. Every attempt must be refused.
 //!
 //! It also provides `v-test-sleep MS`, which holds a sandbox slot for MS milliseconds, so
-//! tests can fill the concurrency cap deterministically.
+//! tests can fill the concurrency cap deterministically, and probes of the host interfaces:
+//! `v-test-claim USER NAME CODE [SERVICE]` claims NAME as a web domain, asks for a reload of
+//! SERVICE and then returns CODE (so tests see claims and reloads kept or undone), and
+//! `v-test-nested USER COMMAND [ARG...]` runs another command and returns its outcome.
 //!
 //! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
 //! to read and write `VICTIM`'s files by `..`, absolute paths, pre-planted symlinks and symlinks
@@ -141,13 +144,67 @@ fn sleep(call: &Call) -> CmdResult {
     Ok(String::new())
 }
 
+fn claim(call: &Call) -> CmdResult {
+    let code: u8 = call
+        .arg(3)
+        .parse()
+        .map_err(|_| CmdError::new(ReturnCode::Invalid, "invalid code"))?;
+    let report = match hearth_sdk::names::claim(call.arg(2), hearth_sdk::names::Kind::Web) {
+        Ok(()) => "claimed".to_string(),
+        Err(Some(holder)) => format!("taken by {}", holder.user),
+        Err(None) => "no user".to_string(),
+    };
+    if let Some(service) = call.arg_opt(4) {
+        hearth_sdk::services::request_reload(service);
+    }
+    match ReturnCode::from_u8(code) {
+        Some(ReturnCode::Ok) | None => Ok(report),
+        Some(code) => Err(CmdError::raw(code, report)),
+    }
+}
+
+fn nested(call: &Call) -> CmdResult {
+    let args: Vec<&str> = call.args()[2..].iter().map(String::as_str).collect();
+    let (code, output) = hearth_sdk::commands::run(call.arg(2), &args);
+    match ReturnCode::from_u8(code) {
+        Some(ReturnCode::Ok) => Ok(output),
+        Some(code) => Err(CmdError::raw(code, output)),
+        None => Err(CmdError::raw(ReturnCode::Parsing, output)),
+    }
+}
+
 const COMMANDS: &[Command] = &[
+    Command {
+        name: "v-test-claim",
+        usage: "USER NAME CODE [SERVICE]",
+        min_args: 3,
+        user_arg: 1,
+        user_access: Access::ReadOnly,
+        home_access: Access::None,
+        system_dirs: &[],
+        mutating: false,
+        secret_args: &[],
+        handler: claim,
+    },
+    Command {
+        name: "v-test-nested",
+        usage: "USER COMMAND [ARG...]",
+        min_args: 2,
+        user_arg: 1,
+        user_access: Access::ReadOnly,
+        home_access: Access::None,
+        system_dirs: &[],
+        mutating: false,
+        secret_args: &[],
+        handler: nested,
+    },
     Command {
         name: "v-test-sleep",
         usage: "MS",
         min_args: 1,
         user_arg: 0,
         user_access: Access::None,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: false,
         secret_args: &[],
@@ -159,6 +216,7 @@ const COMMANDS: &[Command] = &[
         min_args: 2,
         user_arg: 1,
         user_access: Access::ReadWrite,
+        home_access: Access::None,
         system_dirs: &[],
         mutating: true,
         secret_args: &[],
@@ -166,4 +224,12 @@ const COMMANDS: &[Command] = &[
     },
 ];
 
-hearth_sdk::plugin!(name: "escape", commands: COMMANDS, interfaces: &[]);
+hearth_sdk::plugin!(
+    name: "escape",
+    commands: COMMANDS,
+    interfaces: &[
+        ("hearth:plugin/names", "probe the name registry"),
+        ("hearth:plugin/services", "probe the reload queue"),
+        ("hearth:plugin/commands", "probe nested commands"),
+    ],
+);
