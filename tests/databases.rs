@@ -6,17 +6,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use support::*;
-
-/// `conf/mysql.conf` as Hestia's installer writes it (`v-add-database-host mysql localhost
-/// root ...`).
-const MYSQL_HOSTS: &str = "HOST='localhost' USER='root' PASSWORD='mysql-root-pw' CHARSETS='UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8' MAX_DB='500' U_SYS_USERS='' U_DB_BASES='0' SUSPENDED='no' TIME='12:00:00' DATE='2024-05-01' PORT='3306'\n";
-
-/// `conf/pgsql.conf` likewise (`v-add-database-host pgsql localhost postgres ...`).
-const PGSQL_HOSTS: &str = "HOST='localhost' USER='postgres' PASSWORD='pgsql-root-pw' CHARSETS='UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8' TPL='template1' MAX_DB='500' U_SYS_USERS='' U_DB_BASES='0' SUSPENDED='no' TIME='12:00:00' DATE='2024-05-01' PORT='5432'\n";
 
 /// MySQL's `PASSWORD('1234')`: `*` + upper-case hex of SHA1(SHA1('1234')).
 const MYSQL_1234: &str = "*A4B6157319038724E3560894F7F932C8886EBFCF";
@@ -26,12 +18,6 @@ const PGSQL_1234ABCD: &str = "md5a27eb880d147661f102bd2d903ef90b9";
 
 const ADD_USAGE: &str = "Usage: v-add-database USER DATABASE DBUSER DBPASS [TYPE] [HOST] [CHARSET]";
 
-/// Writes the database host files into a data root before the server starts.
-fn write_db_hosts(data: &Path) {
-    std::fs::write(data.join("conf/mysql.conf"), MYSQL_HOSTS).expect("write mysql.conf");
-    std::fs::write(data.join("conf/pgsql.conf"), PGSQL_HOSTS).expect("write pgsql.conf");
-}
-
 static SERVER: OnceLock<Server> = OnceLock::new();
 
 /// The server shared by the tests that do not change settings. Each test uses its own users,
@@ -39,30 +25,6 @@ static SERVER: OnceLock<Server> = OnceLock::new();
 /// their own server).
 fn server() -> &'static Server {
     SERVER.get_or_init(|| Server::start_with(&[], write_db_hosts))
-}
-
-/// A call that fails without changing anything, checked in all four modes: access key and
-/// legacy password, each with `returncode=yes` and `no`.
-#[track_caller]
-fn expect_failure(s: &Server, command: &str, args: &[&str], code: u32, message: &str) {
-    let code_text = code.to_string();
-    s.v2(false, command, args)
-        .expect(http_status(code), Some(&code_text), message)
-        .expect_type(TEXT_HTML);
-    s.v2(true, command, args)
-        .expect(200, Some(&code_text), &code_text);
-    s.legacy(false, command, args)
-        .expect(200, None, &format!("{message}\n"))
-        .expect_type(TEXT_HTML);
-    s.legacy(true, command, args).expect(200, None, &code_text);
-}
-
-/// Creates a user through the API.
-#[track_caller]
-fn add_user(s: &Server, user: &str) {
-    let email = format!("{user}@hestiacp.com");
-    s.v2(false, "v-add-user", &[user, "t3st-p4ssw0rd", &email])
-        .expect(204, Some("0"), "");
 }
 
 /// The user's `db.conf` records, each as (key, value) pairs in file order.

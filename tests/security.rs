@@ -33,6 +33,11 @@ const STOCK_SETS: &[(&str, &str)] = &[
 const SELF_SET: &str = "hearth-test-self";
 const SELF_SET_COMMANDS: &[&str] = &["v-list-user", "v-change-user-contact", "v-list-users"];
 
+/// A user set over every family's object commands, to show that naming another user's object
+/// through one's own USER finds nothing.
+const OBJECTS_SET: &str = "hearth-test-objects";
+const OBJECTS_SET_COMMANDS: &str = "v-list-web-domain,v-delete-web-domain,v-suspend-web-domain,v-purge-nginx-cache,v-list-dns-domain,v-list-dns-records,v-delete-dns-domain,v-change-dns-record,v-delete-dns-record,v-list-mail-domain,v-delete-mail-domain,v-add-mail-account,v-list-mail-accounts,v-list-mail-account,v-delete-mail-account,v-change-mail-account-password,v-list-database,v-delete-database,v-suspend-database,v-delete-cron-job";
+
 /// An admin-made user set that (wrongly) hands out system-wide and key-management commands.
 const WIDE_SET: &str = "hearth-test-wide";
 const WIDE_SET_COMMANDS: &str = "v-list-user,v-list-users,v-list-sys-config,v-add-access-key,v-list-access-keys,v-delete-access-key";
@@ -282,6 +287,7 @@ fn main_server() -> (MutexGuard<'static, ()>, &'static Server) {
         let s = Server::start_with(&[], |data| {
             write_set(data, SELF_SET, "user", &SELF_SET_COMMANDS.join(","));
             write_set(data, WIDE_SET, "user", WIDE_SET_COMMANDS);
+            write_set(data, OBJECTS_SET, "user", OBJECTS_SET_COMMANDS);
         });
         secret(ADMIN_PASSWORD);
         secret(ALICE_PASSWORD);
@@ -976,8 +982,14 @@ fn matrix_cases() -> Vec<Case> {
         Case {
             command: "v-list-web-domains",
             user_arg: 1,
-            implemented: false,
+            implemented: true,
             args: |owner| vec![owner.into(), "json".into()],
+        },
+        Case {
+            command: "v-rebuild-dns-domains",
+            user_arg: 1,
+            implemented: false,
+            args: |owner| vec![owner.into(), "no".into()],
         },
     ]
 }
@@ -1035,6 +1047,103 @@ fn expected(p: &Principal, c: &Case, args: &[String]) -> (u16, u32, Option<Strin
         "v-change-user-contact" => (204, 0, Some(String::new())),
         _ => (200, 0, None),
     }
+}
+
+/// A key of user A that names B's domain, DNS zone, mail domain or database under its own
+/// USER gets "doesn't exist" (3): A's sandbox holds only A's files, so B's objects are not
+/// there to find. B's objects are untouched afterwards.
+#[test]
+fn a_users_key_cannot_reach_another_users_objects() {
+    let (_guard, s) = main_server();
+    for password in [
+        "B0b-mail-pw-Canary-1",
+        "Stol3n-mail-pw-Canary-2",
+        "Intrud3r-pw-Canary-3",
+        "Sh0p-db-pw-Canary-4",
+    ] {
+        secret(password);
+    }
+    let root = root_key(s);
+    let domain = "bob-objects.example.com";
+    call(
+        s,
+        &root,
+        "v-add-web-domain",
+        &["bob", domain, "127.0.0.1", "no"],
+    )
+    .expect(204, Some("0"), "");
+    call(s, &root, "v-add-dns-domain", &["bob", domain, "127.0.0.1"]).expect(204, Some("0"), "");
+    call(s, &root, "v-add-mail-domain", &["bob", domain]).expect(204, Some("0"), "");
+    call(
+        s,
+        &root,
+        "v-add-database",
+        &["bob", "shop", "shop", "Sh0p-db-pw-Canary-4"],
+    )
+    .expect(204, Some("0"), "");
+    let bob_files = |s: &Server| {
+        let mut files = snapshot(&s.path("data/users/bob"));
+        files.retain(|(path, _)| !path.ends_with("history.log"));
+        files
+    };
+    let before = bob_files(s);
+
+    let key = key_add(s, "alice", OBJECTS_SET, &[]);
+    let web = format!("Error: web domain {domain} doesn't exist");
+    let cases: &[(&str, Vec<&str>, &str)] = &[
+        ("v-list-web-domain", vec!["alice", domain, "json"], &web),
+        ("v-delete-web-domain", vec!["alice", domain], &web),
+        ("v-suspend-web-domain", vec!["alice", domain], &web),
+        ("v-purge-nginx-cache", vec!["alice", domain], &web),
+        ("v-list-dns-domain", vec!["alice", domain, "json"], ""),
+        ("v-list-dns-records", vec!["alice", domain, "json"], ""),
+        ("v-delete-dns-domain", vec!["alice", domain], ""),
+        (
+            "v-change-dns-record",
+            vec!["alice", domain, "1", "@", "A", "203.0.113.66"],
+            "",
+        ),
+        ("v-delete-dns-record", vec!["alice", domain, "1"], ""),
+        ("v-list-mail-domain", vec!["alice", domain, "json"], ""),
+        ("v-delete-mail-domain", vec!["alice", domain], ""),
+        (
+            "v-add-mail-account",
+            vec!["alice", domain, "intruder", "Intrud3r-pw-Canary-3"],
+            "",
+        ),
+        ("v-list-mail-accounts", vec!["alice", domain, "json"], ""),
+        (
+            "v-list-mail-account",
+            vec!["alice", domain, "info", "json"],
+            "",
+        ),
+        ("v-delete-mail-account", vec!["alice", domain, "info"], ""),
+        (
+            "v-change-mail-account-password",
+            vec!["alice", domain, "info", "Stol3n-mail-pw-Canary-2"],
+            "",
+        ),
+        ("v-list-database", vec!["alice", "bob_shop", "json"], ""),
+        ("v-delete-database", vec!["alice", "bob_shop"], ""),
+        ("v-suspend-database", vec!["alice", "bob_shop"], ""),
+    ];
+    for (command, args, message) in cases {
+        let r = call(s, &key, command, args);
+        assert_eq!(
+            (r.status, r.exit_code.as_deref()),
+            (400, Some("3")),
+            "{command} {args:?}: {r:#?}"
+        );
+        assert!(r.body.contains("doesn't exist"), "{command}: {r:#?}");
+        if !message.is_empty() {
+            assert_eq!(r.body, *message, "{command}");
+        }
+    }
+    // Naming bob directly is refused before any sandbox starts.
+    let r = call(s, &key, "v-delete-web-domain", &["bob", domain]);
+    assert_eq!(r.exit_code.as_deref(), Some("10"), "{r:#?}");
+    assert_eq!(bob_files(s), before, "bob's objects changed");
+    call(s, &root, "v-list-web-domain", &["bob", domain, "json"]).expect_status(200, Some("0"));
 }
 
 #[test]

@@ -78,7 +78,10 @@ const DB_HOSTS: &[(&str, &[(&str, &str)])] = &[
             ("HOST", "localhost"),
             ("USER", "root"),
             ("PASSWORD", ""),
-            ("CHARSETS", "UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8"),
+            (
+                "CHARSETS",
+                "UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8",
+            ),
             ("MAX_DB", "500"),
             ("U_SYS_USERS", ""),
             ("U_DB_BASES", "0"),
@@ -91,7 +94,10 @@ const DB_HOSTS: &[(&str, &[(&str, &str)])] = &[
             ("HOST", "localhost"),
             ("USER", "postgres"),
             ("PASSWORD", ""),
-            ("CHARSETS", "UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8"),
+            (
+                "CHARSETS",
+                "UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8",
+            ),
             ("TPL", "template1"),
             ("MAX_DB", "500"),
             ("U_SYS_USERS", ""),
@@ -246,9 +252,15 @@ pub async fn init(data_dir: &Path, admin_password: Option<&str>) -> Result<InitR
             let mut host = Record::from_pairs(fields.iter().copied());
             host.set("TIME", package.value("TIME"));
             host.set("DATE", package.value("DATE"));
-            let port = if relative.contains("mysql") { "3306" } else { "5432" };
+            let port = if relative.contains("mysql") {
+                "3306"
+            } else {
+                "5432"
+            };
             host.set("PORT", port);
-            let line = host.to_line().expect("built-in defaults have no line breaks");
+            let line = host
+                .to_line()
+                .expect("built-in defaults have no line breaks");
             std::fs::write(&path, line + "\n").map_err(|source| InitError::Io { path, source })?;
         }
     }

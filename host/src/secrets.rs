@@ -179,7 +179,10 @@ mod tests {
     #[test]
     fn rsa_key_pairs_are_pem() {
         let (private, public) = rsa_key_pair(2048).unwrap();
-        assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"), "{private}");
+        assert!(
+            private.starts_with("-----BEGIN PRIVATE KEY-----"),
+            "{private}"
+        );
         assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"), "{public}");
         assert!(rsa_key_pair(1000).is_err());
     }
