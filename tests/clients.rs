@@ -4,42 +4,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use support::*;
-
-const SETUP: &str = "the client tests need php-cli with php-curl, node, and axios in tests/clients/node_modules: \
-     run `apt-get install -y php-cli php-curl nodejs npm` and `npm ci --prefix tests/clients`";
-
-/// Fails (never skips) when php or its curl extension is missing.
-fn require_php() {
-    let php = Command::new("php")
-        .args([
-            "-r",
-            "echo function_exists('curl_init') ? 'curl' : 'no curl';",
-        ])
-        .output();
-    match php {
-        Ok(output) if output.status.success() && output.stdout == b"curl" => {}
-        Ok(output) => panic!(
-            "php has no curl extension ({}); {SETUP}",
-            String::from_utf8_lossy(&output.stdout)
-        ),
-        Err(error) => panic!("php is not installed ({error}); {SETUP}"),
-    }
-}
-
-/// Fails (never skips) when node or axios is missing.
-fn require_node() {
-    match Command::new("node").arg("--version").output() {
-        Ok(output) if output.status.success() => {}
-        Ok(output) => panic!("node --version failed: {output:?}; {SETUP}"),
-        Err(error) => panic!("node is not installed ({error}); {SETUP}"),
-    }
-    let axios = clients_dir().join("node_modules/axios/package.json");
-    assert!(axios.is_file(), "{} is missing; {SETUP}", axios.display());
-}
 
 /// The environment a sample gets: where the server is and the admin's credentials.
 struct Env {
@@ -63,31 +28,10 @@ impl Env {
     }
 }
 
-fn sample(name: &str) -> PathBuf {
-    let path = clients_dir().join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
-}
-
 /// Runs a sample with `program` (php or node) in `tests/clients/`, with a time limit.
 fn run_sample(program: &str, flags: &[&str], name: &str, env: &Env) -> Output {
-    let mut command = Command::new("timeout");
-    command
-        .arg("120")
-        .arg(program)
-        .args(flags)
-        .arg(sample(name))
-        .current_dir(clients_dir());
-    for proxy in [
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(proxy);
-    }
+    let mut command = clients_command(program, flags);
+    command.arg(sample(name));
     for (key, value) in &env.vars {
         command.env(key, value);
     }

@@ -24,51 +24,6 @@ fn server() -> &'static Server {
 /// Hestia's IP of the `test.bats` cases (DNS commands do not require it in `data/ips`).
 const IP: &str = "198.18.0.125";
 
-/// The user argument mismatch answer of an access key.
-fn mismatch(key: &Key) -> String {
-    format!(
-        "Error: Key {} - the \"user\" argument doesn\\'t match the key\\'s user",
-        key.id
-    )
-}
-
-/// The answer to a key calling a command outside its permission sets.
-fn denied(key: &Key, command: &str) -> String {
-    format!(
-        "Error: Key {} don't have permission to run the command {command}",
-        key.id
-    )
-}
-
-/// A call that fails, checked in all four modes: access key and legacy password, each with
-/// `returncode=yes` and `no`.
-#[track_caller]
-fn expect_failure(s: &Server, command: &str, args: &[&str], code: u32, message: &str) {
-    let code_text = code.to_string();
-    s.v2(false, command, args)
-        .expect(http_status(code), Some(&code_text), message)
-        .expect_type(TEXT_HTML);
-    s.v2(true, command, args)
-        .expect(200, Some(&code_text), &code_text);
-    s.legacy(false, command, args)
-        .expect(200, None, &format!("{message}\n"))
-        .expect_type(TEXT_HTML);
-    s.legacy(true, command, args).expect(200, None, &code_text);
-}
-
-/// A silent command that must succeed (access key, data mode: 204).
-#[track_caller]
-fn ok(s: &Server, command: &str, args: &[&str]) {
-    s.v2(false, command, args).expect(204, Some("0"), "");
-}
-
-/// Creates a user through the API.
-#[track_caller]
-fn add_user(s: &Server, user: &str) {
-    let email = format!("{user}@hestiacp.com");
-    ok(s, "v-add-user", &[user, "t3st-p4ssw0rd", &email]);
-}
-
 /// The `dns.conf` line of a domain.
 #[track_caller]
 fn dns_line(s: &Server, user: &str, domain: &str) -> Record {
@@ -93,14 +48,6 @@ fn find_record(s: &Server, user: &str, domain: &str, name: &str) -> Record {
         .into_iter()
         .find(|r| r.value("RECORD") == name)
         .unwrap_or_else(|| panic!("no record {name} in {domain}"))
-}
-
-/// A key of the user's `user.conf`.
-fn user_value(s: &Server, user: &str, key: &str) -> String {
-    conf::parse_source(&s.read(&format!("data/users/{user}/user.conf")))
-        .expect("user.conf parses")
-        .value(key)
-        .to_string()
 }
 
 /// The zone file of a domain below the data root's `HOME_ROOT`.

@@ -8,57 +8,9 @@
 mod support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use support::*;
-
-const SETUP: &str = "the client tests need php-cli with php-curl, node, and axios in tests/clients/node_modules: \
-     run `apt-get install -y php-cli php-curl nodejs npm` and `npm ci --prefix tests/clients`";
-
-/// The database hosts Hestia's installer registers, so `v-add-database` has a host.
-fn write_db_hosts(data: &Path) {
-    std::fs::write(
-        data.join("conf/mysql.conf"),
-        "HOST='localhost' USER='root' PASSWORD='mysql-root-pw' CHARSETS='UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8' MAX_DB='500' U_SYS_USERS='' U_DB_BASES='0' SUSPENDED='no' TIME='12:00:00' DATE='2024-05-01' PORT='3306'\n",
-    )
-    .expect("write mysql.conf");
-}
-
-/// Fails (never skips) when php or its curl extension is missing.
-fn require_php() {
-    let php = Command::new("php")
-        .args([
-            "-r",
-            "echo function_exists('curl_init') ? 'curl' : 'no curl';",
-        ])
-        .output();
-    match php {
-        Ok(output) if output.status.success() && output.stdout == b"curl" => {}
-        Ok(output) => panic!(
-            "php has no curl extension ({}); {SETUP}",
-            String::from_utf8_lossy(&output.stdout)
-        ),
-        Err(error) => panic!("php is not installed ({error}); {SETUP}"),
-    }
-}
-
-/// Fails (never skips) when node or axios is missing.
-fn require_node() {
-    match Command::new("node").arg("--version").output() {
-        Ok(output) if output.status.success() => {}
-        Ok(output) => panic!("node --version failed: {output:?}; {SETUP}"),
-        Err(error) => panic!("node is not installed ({error}); {SETUP}"),
-    }
-    let axios = clients_dir().join("node_modules/axios/package.json");
-    assert!(axios.is_file(), "{} is missing; {SETUP}", axios.display());
-}
-
-fn sample(name: &str) -> PathBuf {
-    let path = clients_dir().join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
-}
 
 /// Runs `program flags... [script]` in `tests/clients/` with the server's address and the
 /// admin's password in the environment, no proxies, a time limit and optional stdin.
@@ -69,28 +21,14 @@ fn run_in_clients(
     server: &Server,
     stdin: &str,
 ) -> Output {
-    let mut command = Command::new("timeout");
+    let mut command = clients_command(program, flags);
     command
-        .arg("120")
-        .arg(program)
-        .args(flags)
-        .current_dir(clients_dir())
         .env("HEARTH_HOST", "127.0.0.1")
         .env("HEARTH_PORT", server.port().to_string())
         .env("HEARTH_PASSWORD", ADMIN_PASSWORD)
         .env("NODE_TLS_REJECT_UNAUTHORIZED", "0");
     if let Some(script) = script {
         command.arg(sample(script));
-    }
-    for proxy in [
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(proxy);
     }
     let mut child = command
         .stdin(Stdio::piped())
@@ -187,7 +125,7 @@ fn database_exists(s: &Server, name: &str) -> bool {
 #[test]
 fn php_hosting_samples() {
     require_php();
-    let s = Server::start_with(&[], write_db_hosts);
+    let s = Server::start_with(&[], write_mysql_hosts);
     add_demo(&s);
 
     // Add Web/DNS/Mail Domain: the sample compares the string "0" with the integer 0, so it
@@ -239,7 +177,7 @@ fn php_hosting_samples() {
 #[test]
 fn node_hosting_samples() {
     require_node();
-    let s = Server::start_with(&[], write_db_hosts);
+    let s = Server::start_with(&[], write_mysql_hosts);
     let ok = |code: &str| format!("{code}\n0 means successful\n");
     add_demo(&s);
 

@@ -37,12 +37,6 @@ fn add_user(s: &Server, user: &str) {
         .expect(204, Some("0"), "");
 }
 
-/// A silent success through the root access key.
-#[track_caller]
-fn ok(s: &Server, command: &str, args: &[&str]) {
-    s.v2(false, command, args).expect(204, Some("0"), "");
-}
-
 /// A failure that changes nothing, checked in all four modes: access key and legacy
 /// password, each with `returncode=yes` and `no`.
 #[track_caller]
@@ -70,14 +64,6 @@ fn record(s: &Server, relative: &str, key: &str, value: &str) -> Record {
         .into_iter()
         .find(|r| r.value(key) == value)
         .unwrap_or_else(|| panic!("no {key}='{value}' in {relative}"))
-}
-
-/// A value of `data/users/<user>/user.conf`.
-fn user_value(s: &Server, user: &str, key: &str) -> String {
-    conf::parse_source(&s.read(&format!("data/users/{user}/user.conf")))
-        .unwrap()
-        .value(key)
-        .to_string()
 }
 
 /// Sets a value in `user.conf` the way an admin edits it (write, then rename).

@@ -56,53 +56,6 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| Server::start_with(&[], prepare))
 }
 
-/// The user argument mismatch answer of an access key.
-fn mismatch(key: &Key) -> String {
-    format!(
-        "Error: Key {} - the \"user\" argument doesn\\'t match the key\\'s user",
-        key.id
-    )
-}
-
-/// The answer to a key calling a command outside its permission sets.
-fn denied(key: &Key, command: &str) -> String {
-    format!(
-        "Error: Key {} don't have permission to run the command {command}",
-        key.id
-    )
-}
-
-/// A call that fails without changing anything, checked in all four modes: access key and
-/// legacy password, each with `returncode=yes` and `no`.
-#[track_caller]
-fn expect_failure(s: &Server, command: &str, args: &[&str], code: u32, message: &str) {
-    let code_text = code.to_string();
-    s.v2(false, command, args)
-        .expect(http_status(code), Some(&code_text), message)
-        .expect_type(TEXT_HTML);
-    s.v2(true, command, args)
-        .expect(200, Some(&code_text), &code_text);
-    s.legacy(false, command, args)
-        .expect(200, None, &format!("{message}\n"))
-        .expect_type(TEXT_HTML);
-    s.legacy(true, command, args).expect(200, None, &code_text);
-}
-
-/// A silent command that must succeed (access key, data mode: 204).
-#[track_caller]
-fn ok(s: &Server, command: &str, args: &[&str]) {
-    s.v2(false, command, args).expect(204, Some("0"), "");
-}
-
-/// Creates a user through the API, with `package` when given.
-#[track_caller]
-fn add_user(s: &Server, user: &str, package: Option<&str>) {
-    let email = format!("{user}@hestiacp.com");
-    let mut args = vec![user, "t3st-p4ssw0rd", email.as_str()];
-    args.extend(package);
-    ok(s, "v-add-user", &args);
-}
-
 /// The user's `web.conf` lines.
 fn web_lines(s: &Server, user: &str) -> Vec<Record> {
     conf::parse_list(&s.read(&format!("data/users/{user}/web.conf"))).expect("web.conf parses")
@@ -115,11 +68,6 @@ fn web_line(s: &Server, user: &str, domain: &str) -> Record {
         .into_iter()
         .find(|record| record.value("DOMAIN") == domain)
         .unwrap_or_else(|| panic!("no {domain} in {user}'s web.conf"))
-}
-
-/// A value of the user's `user.conf`.
-fn user_value(s: &Server, user: &str, key: &str) -> String {
-    conf_value(&s.read(&format!("data/users/{user}/user.conf")), key).unwrap_or_default()
 }
 
 /// The users' home root of a server (`HOME_ROOT` of its `hestia.conf`).
@@ -152,7 +100,7 @@ fn test_bats_web_cases() {
     let domain = "test-5285.hestiacp.com";
     let rootdomain = "testhestiacp.com";
     let subdomain = "cdn.testhestiacp.com";
-    add_user(s, user, None);
+    add_user(s, user);
 
     // WEB: Add web domain / duplicate.
     s.legacy(true, "v-add-web-domain", &[user, domain, IP])
@@ -189,7 +137,7 @@ fn test_bats_web_cases() {
     assert_eq!(user_value(s, user, "U_WEB_ALIASES"), "1");
 
     // Allow Users: another user's root domain blocks its subdomains, as web domain and alias.
-    add_user(s, user2, None);
+    add_user(s, user2);
     ok(s, "v-add-web-domain", &[user2, rootdomain]);
     let blocked =
         format!("Error: Unable to add {subdomain}. {rootdomain} belongs to a different user");
@@ -257,7 +205,7 @@ fn test_bats_web_cases() {
 fn add_web_domain_argument_errors() {
     let s = server();
     let user = "webargs";
-    add_user(s, user, None);
+    add_user(s, user);
     expect_failure(
         s,
         "v-add-web-domain",
@@ -411,7 +359,7 @@ fn suspend_unsuspend_and_delete() {
     let s = server();
     let user = "websusp";
     let domain = "susp.example";
-    add_user(s, user, None);
+    add_user(s, user);
     ok(s, "v-add-web-domain", &[user, domain, OWN_IP]);
     let config = nginx_conf(s, user, domain);
     let active = std::fs::read_to_string(&config).unwrap();
@@ -513,7 +461,7 @@ fn suspend_unsuspend_and_delete() {
     );
     assert_eq!(conf_value(&address(), "U_SYS_USERS").as_deref(), Some(""));
     // The name is free again, for anyone.
-    add_user(s, "websusp2", None);
+    add_user(s, "websusp2");
     ok(s, "v-add-web-domain", &["websusp2", domain]);
     ok(s, "v-add-web-domain", &["websusp2", "www2.susp.example"]);
 }
@@ -526,8 +474,8 @@ fn suspend_unsuspend_and_delete() {
 fn aliases_are_unique_and_released() {
     let s = server();
     let (alice, bob) = ("webalice", "webbob");
-    add_user(s, alice, None);
-    add_user(s, bob, None);
+    add_user(s, alice);
+    add_user(s, bob);
     ok(s, "v-add-web-domain", &[alice, "alice-site.example"]);
     ok(s, "v-add-web-domain", &[bob, "bob-site.example"]);
 
@@ -647,7 +595,7 @@ fn aliases_are_unique_and_released() {
 fn list_formats_and_json_validity() {
     let s = server();
     let user = "weblist";
-    add_user(s, user, None);
+    add_user(s, user);
     // Nothing yet: `{` and `}` on two lines, served as text (an empty object).
     s.v2(false, "v-list-web-domains", &[user, "json"])
         .expect(200, Some("0"), "{\n}")
@@ -798,7 +746,7 @@ fn add_domain_fans_out_to_web_dns_and_mail() {
     let s = server();
     let user = "webfan";
     let domain = "fanout.example";
-    add_user(s, user, None);
+    add_user(s, user);
     ok(s, "v-add-domain", &[user, domain]);
 
     let web = web_domains_json(s, user);
@@ -850,7 +798,7 @@ fn add_domain_fans_out_to_web_dns_and_mail() {
 fn package_limits() {
     let s = server();
     let user = "webpkg";
-    add_user(s, user, Some(SMALL_PACKAGE));
+    add_user_with(s, user, &[SMALL_PACKAGE]);
     assert_eq!(user_value(s, user, "WEB_DOMAINS"), "1");
 
     ok(s, "v-add-domain", &[user, "first.example"]);
@@ -873,7 +821,7 @@ fn package_limits() {
 
     // Aliases per domain.
     let user2 = "webpkg2";
-    add_user(s, user2, None);
+    add_user(s, user2);
     let conf_path = s.path(&format!("data/users/{user2}/user.conf"));
     let text = std::fs::read_to_string(&conf_path).unwrap();
     let mut record = conf::parse_source(&text).unwrap();
@@ -897,8 +845,8 @@ fn package_limits() {
 fn purge_nginx_cache_key_is_confined() {
     let s = server();
     let (alice, bob) = ("webcachea", "webcacheb");
-    add_user(s, alice, None);
-    add_user(s, bob, None);
+    add_user(s, alice);
+    add_user(s, bob);
     ok(s, "v-add-web-domain", &[alice, "cache-a.example"]);
     ok(s, "v-add-web-domain", &[bob, "cache-b.example"]);
     let home = home_root(s);
@@ -1009,8 +957,8 @@ fn nginx_accepts_the_rendered_configuration() {
         prepare(data);
         set_conf(data, "WEB_PORT", &port);
     });
-    add_user(&s, "ngxa", None);
-    add_user(&s, "ngxb", None);
+    add_user(&s, "ngxa");
+    add_user(&s, "ngxb");
     ok(&s, "v-add-web-domain", &["ngxa", "site.example"]);
     ok(&s, "v-add-web-domain", &["ngxa", "idn-tést.eu"]);
     ok(

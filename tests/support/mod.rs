@@ -768,3 +768,148 @@ pub fn walk(root: &Path, dir: &Path, visit: &mut dyn FnMut(&Path, &Path)) {
         }
     }
 }
+
+/// The user argument mismatch answer of an access key.
+pub fn mismatch(key: &Key) -> String {
+    format!(
+        "Error: Key {} - the \"user\" argument doesn\\'t match the key\\'s user",
+        key.id
+    )
+}
+
+/// The answer to a key calling a command outside its permission sets.
+pub fn denied(key: &Key, command: &str) -> String {
+    format!(
+        "Error: Key {} don't have permission to run the command {command}",
+        key.id
+    )
+}
+
+/// A call that fails without changing anything, checked in all four modes: access key and
+/// legacy password, each with `returncode=yes` and `no`.
+#[track_caller]
+pub fn expect_failure(s: &Server, command: &str, args: &[&str], code: u32, message: &str) {
+    let code_text = code.to_string();
+    s.v2(false, command, args)
+        .expect(http_status(code), Some(&code_text), message)
+        .expect_type(TEXT_HTML);
+    s.v2(true, command, args)
+        .expect(200, Some(&code_text), &code_text);
+    s.legacy(false, command, args)
+        .expect(200, None, &format!("{message}\n"))
+        .expect_type(TEXT_HTML);
+    s.legacy(true, command, args).expect(200, None, &code_text);
+}
+
+/// A silent command that must succeed (root access key, data mode: 204).
+#[track_caller]
+pub fn ok(s: &Server, command: &str, args: &[&str]) {
+    s.v2(false, command, args).expect(204, Some("0"), "");
+}
+
+/// Creates a user through the API (`USER@hestiacp.com`, Hestia's test password).
+#[track_caller]
+pub fn add_user(s: &Server, user: &str) {
+    add_user_with(s, user, &[]);
+}
+
+/// Like [`add_user`], with `extra` arguments (the package) after the email.
+#[track_caller]
+pub fn add_user_with(s: &Server, user: &str, extra: &[&str]) {
+    let email = format!("{user}@hestiacp.com");
+    let mut args = vec![user, "t3st-p4ssw0rd", email.as_str()];
+    args.extend_from_slice(extra);
+    ok(s, "v-add-user", &args);
+}
+
+/// A key of the user's `user.conf`.
+pub fn user_value(s: &Server, user: &str, key: &str) -> String {
+    hearth_sdk::conf::parse_source(&s.read(&format!("data/users/{user}/user.conf")))
+        .expect("user.conf parses")
+        .value(key)
+        .to_string()
+}
+
+/// `conf/mysql.conf` as Hestia's installer writes it (`v-add-database-host mysql localhost
+/// root ...`).
+pub const MYSQL_HOSTS: &str = "HOST='localhost' USER='root' PASSWORD='mysql-root-pw' CHARSETS='UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8' MAX_DB='500' U_SYS_USERS='' U_DB_BASES='0' SUSPENDED='no' TIME='12:00:00' DATE='2024-05-01' PORT='3306'\n";
+
+/// `conf/pgsql.conf` likewise (`v-add-database-host pgsql localhost postgres ...`).
+pub const PGSQL_HOSTS: &str = "HOST='localhost' USER='postgres' PASSWORD='pgsql-root-pw' CHARSETS='UTF8,LATIN1,WIN1250,WIN1251,WIN1252,WIN1256,WIN1258,KOI8' TPL='template1' MAX_DB='500' U_SYS_USERS='' U_DB_BASES='0' SUSPENDED='no' TIME='12:00:00' DATE='2024-05-01' PORT='5432'\n";
+
+/// Writes `conf/mysql.conf` into a data root before the server starts, so `v-add-database`
+/// has a host.
+pub fn write_mysql_hosts(data: &Path) {
+    std::fs::write(data.join("conf/mysql.conf"), MYSQL_HOSTS).expect("write mysql.conf");
+}
+
+/// Writes both database host files (`mysql.conf`, `pgsql.conf`) into a data root.
+pub fn write_db_hosts(data: &Path) {
+    write_mysql_hosts(data);
+    std::fs::write(data.join("conf/pgsql.conf"), PGSQL_HOSTS).expect("write pgsql.conf");
+}
+
+/// What the client tests need installed.
+pub const CLIENTS_SETUP: &str = "the client tests need php-cli with php-curl, node, and axios in tests/clients/node_modules: \
+     run `apt-get install -y php-cli php-curl nodejs npm` and `npm ci --prefix tests/clients`";
+
+/// Fails (never skips) when php or its curl extension is missing.
+pub fn require_php() {
+    let php = Command::new("php")
+        .args([
+            "-r",
+            "echo function_exists('curl_init') ? 'curl' : 'no curl';",
+        ])
+        .output();
+    match php {
+        Ok(output) if output.status.success() && output.stdout == b"curl" => {}
+        Ok(output) => panic!(
+            "php has no curl extension ({}); {CLIENTS_SETUP}",
+            String::from_utf8_lossy(&output.stdout)
+        ),
+        Err(error) => panic!("php is not installed ({error}); {CLIENTS_SETUP}"),
+    }
+}
+
+/// Fails (never skips) when node or axios is missing.
+pub fn require_node() {
+    match Command::new("node").arg("--version").output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!("node --version failed: {output:?}; {CLIENTS_SETUP}"),
+        Err(error) => panic!("node is not installed ({error}); {CLIENTS_SETUP}"),
+    }
+    let axios = clients_dir().join("node_modules/axios/package.json");
+    assert!(
+        axios.is_file(),
+        "{} is missing; {CLIENTS_SETUP}",
+        axios.display()
+    );
+}
+
+/// A sample of `tests/clients/`, which must exist.
+pub fn sample(name: &str) -> PathBuf {
+    let path = clients_dir().join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+/// `timeout 120 PROGRAM FLAGS...` in `tests/clients/`, with no proxy variables.
+pub fn clients_command(program: &str, flags: &[&str]) -> Command {
+    let mut command = Command::new("timeout");
+    command
+        .arg("120")
+        .arg(program)
+        .args(flags)
+        .current_dir(clients_dir());
+    for proxy in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(proxy);
+    }
+    command
+}

@@ -70,7 +70,7 @@ pub fn add_database(call: &Call) -> CmdResult {
     };
     hosts::check_host(db_type, &host_list, &host)?;
     hosting::package_allows(&user_record, "DATABASES", Some(databases.len() as u64))?;
-    common::demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let (date, time) = render::now_date_time();
     let line = Record::from_pairs([

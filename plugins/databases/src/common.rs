@@ -85,18 +85,6 @@ pub fn db_type(settings: &Record, value: &str) -> Result<(), CmdError> {
     }
 }
 
-/// `check_hestia_demo_mode`: with `DEMO_MODE='yes'` nothing may change (1).
-pub fn demo_mode(settings: &Record) -> Result<(), CmdError> {
-    if settings.value("DEMO_MODE") == "yes" {
-        Err(CmdError::raw(
-            ReturnCode::Args,
-            "ERROR: Unable to perform operation due to security restrictions that are in place.",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 /// The user's `db.conf` inside the sandbox.
 pub fn db_conf(call: &Call) -> PathBuf {
     call.user_path(DB_CONF)

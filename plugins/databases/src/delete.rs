@@ -16,7 +16,7 @@ pub fn delete_database(call: &Call) -> CmdResult {
     let db_conf = common::db_conf(call);
     let mut databases = fs::read_list(&db_conf)?;
     let index = common::find_database(&databases, database)?;
-    common::demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let record = databases.remove(index);
     fs::write_list(&db_conf, &databases)?;

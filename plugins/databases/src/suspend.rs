@@ -20,7 +20,7 @@ pub fn suspend_database(call: &Call) -> CmdResult {
     let mut databases = fs::read_list(&db_conf)?;
     let index = common::find_database(&databases, database)?;
     common::unsuspended(&databases[index], database)?;
-    common::demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     databases[index].set("SUSPENDED", "yes");
     fs::write_list(&db_conf, &databases)?;
@@ -46,7 +46,7 @@ pub fn unsuspend_database(call: &Call) -> CmdResult {
             format!("db {database} is not suspended"),
         ));
     }
-    common::demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     databases[index].set("SUSPENDED", "no");
     fs::write_list(&db_conf, &databases)?;

@@ -39,7 +39,7 @@ pub fn add_temp_user(call: &Call) -> CmdResult {
     common::user_format(user)?;
     common::database_format(database)?;
     let settings = check_database(call, user, database)?;
-    common::demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let dbpass = generate_password();
     let dbuser = format!("{SSO_PREFIX}{}", generate_password());
@@ -72,7 +72,7 @@ pub fn delete_temp_user(call: &Call) -> CmdResult {
             "DBUSER is invalid SSO user",
         ));
     }
-    common::demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     common::history(
         call,

@@ -5,45 +5,10 @@ use std::io;
 use std::path::PathBuf;
 
 use hearth_sdk::conf::Record;
-use hearth_sdk::{Call, CmdError, ReturnCode, hosting, validate};
+use hearth_sdk::{Call, CmdError, ReturnCode, hosting};
 
 /// The user's DNS domains file.
 pub const DNS_CONF: &str = "dns.conf";
-
-/// Hestia's `check_hestia_demo_mode`.
-pub fn check_demo_mode(settings: &Record) -> Result<(), CmdError> {
-    if settings.value("DEMO_MODE") == "yes" {
-        return Err(CmdError::raw(
-            ReturnCode::Args,
-            "ERROR: Unable to perform operation due to security restrictions that are in place.",
-        ));
-    }
-    Ok(())
-}
-
-/// `is_format_valid 'domain'` (skipped for an empty value, as in Hestia).
-pub fn domain_format(domain: &str) -> Result<(), CmdError> {
-    if domain.is_empty() {
-        return Ok(());
-    }
-    validate::domain(domain)
-}
-
-/// `is_object_valid 'user' 'USER'`: the user's record, or `Error: user X doesn't exist` (3).
-pub fn load_user(call: &Call, user: &str) -> Result<Record, CmdError> {
-    hosting::load_user(&call.user_path(""), user)
-}
-
-/// `is_object_unsuspended 'user' 'USER'`: `Error: user X is suspended` (5).
-pub fn user_unsuspended(record: &Record, user: &str) -> Result<(), CmdError> {
-    if record.value("SUSPENDED") == "yes" {
-        return Err(CmdError::new(
-            ReturnCode::Suspended,
-            format!("user {user} is suspended"),
-        ));
-    }
-    Ok(())
-}
 
 /// The user's `dns.conf` lines.
 pub fn load_domains(call: &Call) -> Result<Vec<Record>, CmdError> {
@@ -175,23 +140,6 @@ pub fn line_count(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'\n').count()
 }
 
-/// Sets `key` to `value` in a record; a missing key is inserted right before `before` (or at
-/// the end), like Hestia's `add_object_key` followed by `update_object_value`.
-pub fn set_before(record: &mut Record, key: &str, value: &str, before: &str) {
-    if record.contains(key) || !record.contains(before) {
-        record.set(key, value);
-        return;
-    }
-    let mut rebuilt = Record::new();
-    for (k, v) in record.iter() {
-        if k == before {
-            rebuilt.set(key, value);
-        }
-        rebuilt.set(k, v);
-    }
-    *record = rebuilt;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,19 +149,6 @@ mod tests {
         assert_eq!(next_year("2024-05-01"), "2025-05-01");
         assert_eq!(next_year("2024-02-29"), "2025-03-01");
         assert_eq!(next_year("2023-02-28"), "2024-02-28");
-    }
-
-    #[test]
-    fn keys_are_inserted_before_records() {
-        let mut record = Record::from_pairs([("DOMAIN", "a.com"), ("RECORDS", "3")]);
-        set_before(&mut record, "SERIAL", "2024010101", "RECORDS");
-        assert_eq!(
-            record.to_line().unwrap(),
-            "DOMAIN='a.com' SERIAL='2024010101' RECORDS='3'"
-        );
-        set_before(&mut record, "SERIAL", "2024010102", "RECORDS");
-        assert_eq!(record.value("SERIAL"), "2024010102");
-        assert_eq!(record.len(), 3);
     }
 
     #[test]

@@ -72,8 +72,7 @@ pub fn add_dns_domain(call: &Call) -> CmdResult {
     validate::ipv4(ip)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "DNS_SYSTEM")?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    let user_record = hosting::active_user(call, user)?;
     validate::restart(restart)?;
     claim(&domain)?;
     hosting::reject_ip_literal(&domain)?;
@@ -93,7 +92,7 @@ pub fn add_dns_domain(call: &Call) -> CmdResult {
         }
         *server = given.to_string();
     }
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     // Without a second name server, the user's NS list is used (it replaces NS1 too).
     if ns[1].is_empty() {
@@ -193,13 +192,13 @@ fn target(
     restart: Option<&str>,
 ) -> Result<Target, CmdError> {
     validate::user(user)?;
-    common::domain_format(domain)?;
+    hosting::domain_format(domain)?;
     if let Some(restart) = restart {
         validate::restart(restart)?;
     }
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "DNS_SYSTEM")?;
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     let domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, domain)?;
     Ok(Target {
@@ -219,7 +218,7 @@ pub fn delete_dns_domain(call: &Call) -> CmdResult {
         mut domains,
         index,
     } = target(call, user, &domain, Some(restart))?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let removed = domains.remove(index);
     let records = match hearth_sdk::fs::read_to_string(common::records_path(call, &domain)) {
@@ -280,7 +279,7 @@ pub fn suspend_dns_domain(call: &Call) -> CmdResult {
         index,
     } = target(call, user, &domain, Some(restart))?;
     common::domain_unsuspended(&domains[index], &domain)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     set_suspended(call, user, &domain, domains, index, "yes")?;
     common::bump(call, "SUSPENDED_DNS", 1)?;
@@ -295,10 +294,10 @@ pub fn unsuspend_dns_domain(call: &Call) -> CmdResult {
     let domain = hosting::format_domain(call.arg(2));
     let restart = call.arg(3);
     validate::user(user)?;
-    common::domain_format(&domain)?;
+    hosting::domain_format(&domain)?;
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
     let Target { domains, index, .. } = target(call, user, &domain, None)?;
     common::domain_suspended(&domains[index], &domain)?;
 

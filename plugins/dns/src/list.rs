@@ -4,7 +4,7 @@
 
 use hearth_sdk::conf::Record;
 use hearth_sdk::render::{self, Format};
-use hearth_sdk::{Call, CmdError, CmdResult, validate};
+use hearth_sdk::{Call, CmdError, CmdResult, hosting, validate};
 
 use crate::common;
 use crate::zone;
@@ -184,9 +184,9 @@ fn checked(call: &Call, domain: Option<&str>) -> Result<Vec<Record>, CmdError> {
     let user = call.arg(1);
     validate::user(user)?;
     if let Some(domain) = domain {
-        common::domain_format(domain)?;
+        hosting::domain_format(domain)?;
     }
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     common::load_domains(call)
 }
 

@@ -195,12 +195,11 @@ pub fn add_dns_record(call: &Call) -> CmdResult {
     let domain = hosting::format_domain(call.arg(2));
 
     validate::user(user)?;
-    common::domain_format(&domain)?;
+    hosting::domain_format(&domain)?;
     check_record(&record, &rtype, &mut value, &mut priority)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "DNS_SYSTEM")?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    let user_record = hosting::active_user(call, user)?;
     let mut zone = load_zone(call, &domain)?;
     common::domain_unsuspended(&zone.domains[zone.index], &domain)?;
     let used = hearth_sdk::fs::read_to_string(common::records_path(call, &domain))
@@ -223,7 +222,7 @@ pub fn add_dns_record(call: &Call) -> CmdResult {
         dns::int(ttl, "ttl")?;
     }
     validate::restart(restart)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     zone.records
         .push(record_line(&id, &record, &rtype, &priority, &value, ttl));
@@ -262,7 +261,7 @@ pub fn change_dns_record(call: &Call) -> CmdResult {
     let ttl = call.arg(9);
 
     validate::user(user)?;
-    common::domain_format(&domain)?;
+    hosting::domain_format(&domain)?;
     if !id.is_empty() {
         dns::id(id)?;
     }
@@ -272,15 +271,14 @@ pub fn change_dns_record(call: &Call) -> CmdResult {
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "DNS_SYSTEM")?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    hosting::active_user(call, user)?;
     let mut zone = load_zone(call, &domain)?;
     common::domain_unsuspended(&zone.domains[zone.index], &domain)?;
     let position = common::find_record(&zone.records, &domain, id)?;
     if !ttl.is_empty() {
         dns::int(ttl, "ttl")?;
     }
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
     cname_on_root(&record, call.arg(5))?;
 
     let current = zone.records[position].clone();
@@ -352,17 +350,17 @@ pub fn delete_dns_record(call: &Call) -> CmdResult {
     let restart = call.arg(4);
 
     validate::user(user)?;
-    common::domain_format(&domain)?;
+    hosting::domain_format(&domain)?;
     if !id.is_empty() {
         dns::id(id)?;
     }
     validate::restart(restart)?;
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     let mut zone = load_zone(call, &domain)?;
     let position = common::find_record(&zone.records, &domain, id)?;
     critical(&zone.records, position)?;
     let settings = hosting::settings(call)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     zone.records.remove(position);
     commit(call, user, &domain, &mut zone)?;

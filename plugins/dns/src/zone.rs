@@ -38,7 +38,7 @@ pub fn today() -> String {
 /// Bumps the `SERIAL` of a `dns.conf` line (inserting the key before `RECORDS` when missing).
 pub fn bump_serial(domain: &mut Record) {
     let serial = next_serial(domain.value("SERIAL"), &today());
-    common::set_before(domain, "SERIAL", &serial, "RECORDS");
+    hosting::set_before(domain, "SERIAL", &serial, "RECORDS");
 }
 
 /// The ASCII form of a host name, keeping a trailing dot.

@@ -25,7 +25,7 @@ impl Names {
             account,
         };
         validate::user(&names.user)?;
-        common::domain_format(&names.domain)?;
+        hosting::domain_format(&names.domain)?;
         common::localpart_format("account", &names.account)?;
         Ok(names)
     }

@@ -48,15 +48,6 @@ fn is_suspended(record: &Record) -> bool {
     record.value("SUSPENDED") == "yes"
 }
 
-/// `is_format_valid 'domain'`: skipped when empty, like Hestia.
-pub fn domain_format(domain: &str) -> Result<(), CmdError> {
-    if domain.is_empty() {
-        Ok(())
-    } else {
-        hearth_sdk::validate::domain(domain)
-    }
-}
-
 /// `is_format_valid 'account'` (or `'malias'`): skipped when empty.
 pub fn localpart_format(kind: &str, value: &str) -> Result<(), CmdError> {
     if value.is_empty() {

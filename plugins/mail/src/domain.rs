@@ -254,7 +254,7 @@ pub fn delete_mail_domain(call: &Call) -> CmdResult {
     let user = call.arg(1);
     let domain = hosting::format_domain(call.arg(2));
     validate::user(user)?;
-    common::domain_format(&domain)?;
+    hosting::domain_format(&domain)?;
     let settings = common::settings(call)?;
     hosting::system_enabled(&settings, "MAIL_SYSTEM")?;
     common::user_record(call, user, false)?;

@@ -3,7 +3,7 @@
 
 use hearth_sdk::conf::Record;
 use hearth_sdk::render::{self, Format};
-use hearth_sdk::{Call, CmdError, CmdResult, validate};
+use hearth_sdk::{Call, CmdError, CmdResult, hosting, validate};
 
 use crate::common::{self, State};
 
@@ -236,7 +236,7 @@ fn open_domain(call: &Call, account: Option<&str>, active: bool) -> Result<Opene
     let user = call.arg(1);
     let domain = call.arg(2);
     validate::user(user)?;
-    common::domain_format(domain)?;
+    hosting::domain_format(domain)?;
     if let Some(account) = account {
         common::localpart_format("account", account)?;
     }

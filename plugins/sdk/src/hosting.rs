@@ -56,11 +56,17 @@ pub fn load_user(dir: &Path, user: &str) -> Result<Record, CmdError> {
     }
 }
 
+/// Hestia's `is_object_valid 'user' 'USER'` for the `/user` grant (no format check): the
+/// user's record, or `Error: user X doesn't exist` (3).
+pub fn user_record(call: &Call, user: &str) -> Result<Record, CmdError> {
+    load_user(&call.user_path(""), user)
+}
+
 /// Hestia's `is_object_valid 'user'` + `is_object_unsuspended 'user'` for the `/user` grant:
 /// the user's record, or 3 / `Error: user X is suspended` (5).
 pub fn active_user(call: &Call, user: &str) -> Result<Record, CmdError> {
     validate::user(user)?;
-    let record = load_user(&call.user_path(""), user)?;
+    let record = user_record(call, user)?;
     if record.value("SUSPENDED") == "yes" {
         return Err(CmdError::new(
             ReturnCode::Suspended,
@@ -68,6 +74,42 @@ pub fn active_user(call: &Call, user: &str) -> Result<Record, CmdError> {
         ));
     }
     Ok(record)
+}
+
+/// Hestia's `check_hestia_demo_mode`: with `DEMO_MODE='yes'` nothing may change (1).
+pub fn check_demo_mode(settings: &Record) -> Result<(), CmdError> {
+    if settings.value("DEMO_MODE") == "yes" {
+        return Err(CmdError::raw(
+            ReturnCode::Args,
+            "ERROR: Unable to perform operation due to security restrictions that are in place.",
+        ));
+    }
+    Ok(())
+}
+
+/// `is_format_valid 'domain'` (skipped for an empty value, as in Hestia).
+pub fn domain_format(domain: &str) -> Result<(), CmdError> {
+    if domain.is_empty() {
+        return Ok(());
+    }
+    validate::domain(domain)
+}
+
+/// Hestia's `add_object_key ... NEW BEFORE` + `update_object_value`: sets `key` on a record,
+/// inserting it right before `before` when it is new (at the end when `before` is missing).
+pub fn set_before(record: &mut Record, key: &str, value: &str, before: &str) {
+    if record.contains(key) || !record.contains(before) {
+        record.set(key, value);
+        return;
+    }
+    let mut rebuilt = Record::new();
+    for (k, v) in record.iter() {
+        if k == before {
+            rebuilt.set(key, value);
+        }
+        rebuilt.set(k, v);
+    }
+    *record = rebuilt;
 }
 
 /// Changes a counter in a `user.conf` by `delta`, like Hestia's `increase_user_value` /
@@ -297,6 +339,32 @@ mod tests {
     fn parents() {
         assert_eq!(parent_domain("cdn.example.com"), Some("example.com"));
         assert_eq!(parent_domain("example.com"), None);
+    }
+
+    #[test]
+    fn keys_are_inserted_before_another() {
+        let mut record = Record::from_pairs([("DOMAIN", "a.com"), ("RECORDS", "3")]);
+        set_before(&mut record, "SERIAL", "2024010101", "RECORDS");
+        assert_eq!(
+            record.to_line().unwrap(),
+            "DOMAIN='a.com' SERIAL='2024010101' RECORDS='3'"
+        );
+        set_before(&mut record, "SERIAL", "2024010102", "RECORDS");
+        assert_eq!(record.value("SERIAL"), "2024010102");
+        assert_eq!(record.len(), 3);
+        set_before(&mut record, "NEW", "x", "MISSING");
+        assert_eq!(record.iter().last().map(|(k, _)| k), Some("NEW"));
+    }
+
+    #[test]
+    fn demo_mode_refuses_changes() {
+        let mut settings = Record::new();
+        assert!(check_demo_mode(&settings).is_ok());
+        settings.set("DEMO_MODE", "yes");
+        assert_eq!(
+            check_demo_mode(&settings).unwrap_err().code,
+            ReturnCode::Args
+        );
     }
 
     #[test]

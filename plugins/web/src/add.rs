@@ -55,8 +55,7 @@ pub fn add_web_domain(call: &Call) -> CmdResult {
     common::proxy_ext_format(proxy_ext_arg)?;
     validate::restart(restart)?;
 
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    let user_record = hosting::active_user(call, user)?;
 
     // is_package_full 'WEB_DOMAINS' 'WEB_ALIASES'
     let mut domains = common::load_domains(call)?;
@@ -94,7 +93,7 @@ pub fn add_web_domain(call: &Call) -> CmdResult {
         (ip_arg.to_string(), ip::check_ip(call, ip_arg, user)?)
     };
 
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     if hearth_sdk::fs::exists(&web_dir) {
         return Err(CmdError::new(

@@ -26,8 +26,7 @@ pub fn add_web_domain_alias(call: &Call) -> CmdResult {
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "WEB_SYSTEM")?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    let user_record = hosting::active_user(call, user)?;
     let mut domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, &domain)?;
     common::domain_unsuspended(&domains[index], &domain)?;
@@ -47,7 +46,7 @@ pub fn add_web_domain_alias(call: &Call) -> CmdResult {
         hosting::check_subdomain_owner(&settings, user, alias.trim_start_matches("*."))?;
     }
     common::aliases_allowed(&user_record, aliases.len())?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     aliases.extend(new_aliases.iter().cloned());
     let record = &mut domains[index];
@@ -79,8 +78,7 @@ pub fn delete_web_domain_alias(call: &Call) -> CmdResult {
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "WEB_SYSTEM")?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    hosting::active_user(call, user)?;
     let mut domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, &domain)?;
     common::domain_unsuspended(&domains[index], &domain)?;
@@ -89,7 +87,7 @@ pub fn delete_web_domain_alias(call: &Call) -> CmdResult {
     let Some(position) = aliases.iter().position(|existing| *existing == alias) else {
         return Err(CmdError::not_exist("alias", &alias));
     };
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     aliases.remove(position);
     let record = &mut domains[index];

@@ -20,15 +20,14 @@ fn change(call: &Call, allow: bool) -> CmdResult {
     validate::user(user)?;
     validate::domain(domain)?;
     let settings = hosting::settings(call)?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    hosting::active_user(call, user)?;
     let mut domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, domain)?;
     common::domain_unsuspended(&domains[index], domain)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let record = &mut domains[index];
-    common::set_before(
+    hosting::set_before(
         record,
         "ALLOW_USERS",
         if allow { "yes" } else { "no" },

@@ -13,12 +13,11 @@ pub fn purge_nginx_cache(call: &Call) -> CmdResult {
     validate::domain(domain)?;
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
-    let user_record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    hosting::active_user(call, user)?;
     let domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, domain)?;
     common::domain_unsuspended(&domains[index], domain)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let stored = domains[index].value("DOMAIN");
     common::empty_dir(&call.home_path(user, &format!("cache/nginx/{stored}")))?;

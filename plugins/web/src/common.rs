@@ -27,33 +27,6 @@ pub const WEB_DIRS: &[&str] = &[
 /// Hestia's default `PROXY_EXT` (used only when a proxy system is configured).
 pub const DEFAULT_PROXY_EXT: &str = "jpeg,jpg,png,gif,bmp,ico,svg,tif,tiff,css,js,htm,html,ttf,otf,webp,woff,txt,csv,rtf,doc,docx,xls,xlsx,ppt,pptx,odf,odp,ods,odt,pdf,psd,ai,eot,eps,ps,zip,tar,tgz,gz,rar,bz2,7z,aac,m4a,mp3,mp4,ogg,wav,wma,3gp,avi,flv,m4v,mkv,mov,mpeg,mpg,wmv,exe,iso,dmg,swf,woff2";
 
-/// Hestia's `check_hestia_demo_mode`.
-pub fn check_demo_mode(settings: &Record) -> Result<(), CmdError> {
-    if settings.value("DEMO_MODE") == "yes" {
-        return Err(CmdError::raw(
-            ReturnCode::Args,
-            "ERROR: Unable to perform operation due to security restrictions that are in place.",
-        ));
-    }
-    Ok(())
-}
-
-/// `is_object_valid 'user' 'USER'`: the user's record, or `Error: user X doesn't exist` (3).
-pub fn load_user(call: &Call, user: &str) -> Result<Record, CmdError> {
-    hosting::load_user(&call.user_path(""), user)
-}
-
-/// `is_object_unsuspended 'user' 'USER'`: `Error: user X is suspended` (5).
-pub fn user_unsuspended(record: &Record, user: &str) -> Result<(), CmdError> {
-    if record.value("SUSPENDED") == "yes" {
-        return Err(CmdError::new(
-            ReturnCode::Suspended,
-            format!("user {user} is suspended"),
-        ));
-    }
-    Ok(())
-}
-
 /// The user's `web.conf` lines.
 pub fn load_domains(call: &Call) -> Result<Vec<Record>, CmdError> {
     hearth_sdk::fs::read_list(&call.user_path(WEB_CONF))
@@ -213,23 +186,6 @@ pub fn bump(call: &Call, key: &str, delta: i64) -> Result<(), CmdError> {
 /// `v-log-action USER Info Web MESSAGE`.
 pub fn history(call: &Call, message: &str) -> Result<(), CmdError> {
     hosting::log_history(&call.user_path("history.log"), "Info", CATEGORY, message)
-}
-
-/// Hestia's `add_object_key ... NEW BEFORE` + `update_object_value`: sets `key` on a record,
-/// inserting it before `before` when it is new (at the end when `before` is missing).
-pub fn set_before(record: &mut Record, key: &str, value: &str, before: &str) {
-    if record.contains(key) || !record.contains(before) {
-        record.set(key, value);
-        return;
-    }
-    let mut rebuilt = Record::new();
-    for (k, v) in record.iter() {
-        if k == before {
-            rebuilt.set(key, value);
-        }
-        rebuilt.set(k, v);
-    }
-    *record = rebuilt;
 }
 
 /// `is_dir_symlink`: a symlinked directory in the user's home is refused (10).

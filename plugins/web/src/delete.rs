@@ -14,10 +14,10 @@ pub fn delete_web_domain(call: &Call) -> CmdResult {
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "WEB_SYSTEM")?;
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     let mut domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, &domain)?;
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let record = domains.remove(index);
     let stored = record.value("DOMAIN").to_string();

@@ -2,10 +2,9 @@
 //! `v-add-web-domain`, `v-add-dns-domain` and `v-add-mail-domain` exactly as Hestia does, for
 //! each enabled subsystem whose package limit is not reached.
 
-use hearth_sdk::conf::Record;
 use hearth_sdk::{Call, CmdError, CmdResult, ReturnCode, hosting, validate};
 
-use crate::{common, ip};
+use crate::ip;
 
 /// One subsystem `v-add-domain` fans out to.
 struct Part {
@@ -66,8 +65,7 @@ pub fn add_domain(call: &Call) -> CmdResult {
         validate::ipv4(ip_arg)?;
     }
     let settings = hosting::settings(call)?;
-    let user_record: Record = common::load_user(call, user)?;
-    common::user_unsuspended(&user_record, user)?;
+    let user_record = hosting::active_user(call, user)?;
 
     let ip = if ip_arg.is_empty() {
         ip::user_ip(call, user)?

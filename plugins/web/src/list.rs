@@ -341,7 +341,7 @@ pub fn render_domain(
 pub fn list_web_domains(call: &Call) -> CmdResult {
     let user = call.arg(1);
     validate::user(user)?;
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     let Some(format) = Format::from_arg(call.arg_opt(2)).filter(|f| *f != Format::List) else {
         return Ok(String::new());
     };
@@ -360,7 +360,7 @@ pub fn list_web_domain(call: &Call) -> CmdResult {
     let domain = call.arg(2);
     validate::user(user)?;
     validate::domain(domain)?;
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     let domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, domain)?;
     let Some(format) = Format::from_arg(call.arg_opt(3)).filter(|f| *f != Format::List) else {

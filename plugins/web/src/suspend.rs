@@ -22,7 +22,7 @@ fn change(call: &Call, suspend: bool) -> CmdResult {
     validate::restart(restart)?;
     let settings = hosting::settings(call)?;
     hosting::system_enabled(&settings, "WEB_SYSTEM")?;
-    common::load_user(call, user)?;
+    hosting::user_record(call, user)?;
     let mut domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, domain)?;
     if suspend {
@@ -30,7 +30,7 @@ fn change(call: &Call, suspend: bool) -> CmdResult {
     } else {
         common::domain_suspended(&domains[index], domain)?;
     }
-    common::check_demo_mode(&settings)?;
+    hosting::check_demo_mode(&settings)?;
 
     let record = &mut domains[index];
     record.set("SUSPENDED", if suspend { "yes" } else { "no" });

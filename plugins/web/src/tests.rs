@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use hearth_sdk::conf::Record;
+use hearth_sdk::hosting;
 use hearth_sdk::render::Format;
 use tempfile::TempDir;
 
@@ -163,12 +164,12 @@ fn user_ip_prefers_own_then_root_shared() {
 #[test]
 fn keys_are_inserted_before_time() {
     let mut record = Record::parse_line("DOMAIN='a.com' SUSPENDED='no' TIME='1' DATE='2'").unwrap();
-    common::set_before(&mut record, "ALLOW_USERS", "yes", "TIME");
+    hosting::set_before(&mut record, "ALLOW_USERS", "yes", "TIME");
     assert_eq!(
         record.to_line().unwrap(),
         "DOMAIN='a.com' SUSPENDED='no' ALLOW_USERS='yes' TIME='1' DATE='2'"
     );
-    common::set_before(&mut record, "ALLOW_USERS", "no", "TIME");
+    hosting::set_before(&mut record, "ALLOW_USERS", "no", "TIME");
     assert_eq!(record.value("ALLOW_USERS"), "no");
     assert_eq!(record.len(), 5);
 }
