@@ -39,8 +39,13 @@ fn args(values: &[&str]) -> Vec<String> {
 #[tokio::main]
 async fn main() {
     let measuring = std::env::args().any(|arg| arg == "--bench");
+    // HEARTH_BENCH_SAMPLES=N takes more samples (e.g. for a longer `perf record`).
+    let samples = std::env::var("HEARTH_BENCH_SAMPLES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SAMPLES);
     let (warmup, samples_wanted) = if measuring {
-        (WARMUP, SAMPLES)
+        (WARMUP, samples)
     } else {
         (1, SMOKE_SAMPLES)
     };

@@ -34,6 +34,12 @@ impl Default for Limits {
     }
 }
 
+/// `HEARTH_PERFMAP=1` writes /tmp/perf-<pid>.map so that `perf report` names guest
+/// functions (a profiling aid; compiled code is then loaded into anonymous memory).
+pub fn perfmap_requested() -> bool {
+    std::env::var_os("HEARTH_PERFMAP").is_some()
+}
+
 /// Builds the engine shared by every plugin.
 pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
@@ -56,6 +62,9 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
         .table_keep_resident(256 << 10)
         .pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
+    if perfmap_requested() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
         .wasm_component_model(true)
         .epoch_interruption(true)

@@ -336,7 +336,15 @@ fn load_component(
     if path.is_file() {
         // SAFETY: the cache directory is the host's own; it only ever holds files this
         // function wrote with `Component::serialize` for an engine of the same fingerprint.
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        let loaded = if super::engine::perfmap_requested() {
+            // Anonymous memory, so that perf resolves guest code through the perf map.
+            std::fs::read(&path)
+                .map_err(wasmtime::Error::from)
+                .and_then(|bytes| unsafe { Component::deserialize(engine, bytes) })
+        } else {
+            unsafe { Component::deserialize_file(engine, &path) }
+        };
+        match loaded {
             Ok(component) => return Ok(component),
             Err(error) => tracing::warn!(plugin = name, %error, "recompiling a stale cache entry"),
         }

@@ -192,9 +192,11 @@ fn pair(key: &str, value: &str) -> Result<String, ConfError> {
 }
 
 fn check_key(key: &str) -> Result<(), ConfError> {
-    let mut chars = key.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let bytes = key.as_bytes();
+    let valid = bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     if valid {
         Ok(())
     } else {
@@ -204,6 +206,16 @@ fn check_key(key: &str) -> Result<(), ConfError> {
 
 /// Reads one shell-like word; returns it and the rest of the input after it.
 fn parse_word<'a>(input: &'a str, line: &str) -> Result<(String, &'a str), ConfError> {
+    // What Hestia and hearth write: one single-quoted segment followed by a blank or the end
+    // of the line. Taken as one slice; anything else goes character by character.
+    if let Some(quoted) = input.strip_prefix('\'')
+        && let Some(end) = quoted.find('\'')
+    {
+        let after = &quoted[end + 1..];
+        if after.is_empty() || after.starts_with(char::is_whitespace) {
+            return Ok((quoted[..end].to_string(), after));
+        }
+    }
     let mut value = String::new();
     let mut chars = input.char_indices();
     while let Some((index, c)) = chars.next() {
