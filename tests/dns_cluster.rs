@@ -75,11 +75,10 @@ fn copied_fields(record: &Record) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Asserts that `peer`'s `dns-cluster` user holds exactly `master`'s domains of `user`: the
-/// same `dns.conf` values (SRC = `source`), the same records, the same zone file, which
-/// BIND accepts.
-#[track_caller]
-fn assert_mirrors(master: &Path, user: &str, peer: &Path, source: &str) {
+/// The first way in which `peer`'s `dns-cluster` user differs from `master`'s domains of
+/// `user`: the `dns.conf` values (SRC = `source`), the records, the zone file (which BIND
+/// must accept, unless the zone is suspended and so has no records).
+fn mirror_difference(master: &Path, user: &str, peer: &Path, source: &str) -> Option<String> {
     let ours = domains(master, user);
     let theirs = domains(peer, DNS_USER);
     let names = |list: &[Record]| {
@@ -87,47 +86,61 @@ fn assert_mirrors(master: &Path, user: &str, peer: &Path, source: &str) {
         names.sort();
         names
     };
-    assert_eq!(names(&theirs), names(&ours), "domains differ");
+    if names(&theirs) != names(&ours) {
+        return Some(format!(
+            "domains differ: {:?} on the peer, {:?} on the master",
+            names(&theirs),
+            names(&ours)
+        ));
+    }
     for line in &ours {
         let domain = line.value("DOMAIN");
-        let copy = theirs.iter().find(|r| r.value("DOMAIN") == domain).unwrap();
-        assert_eq!(
-            copied_fields(copy),
-            copied_fields(line),
-            "dns.conf of {domain}"
-        );
-        assert_eq!(copy.value("SRC"), source);
-        assert_eq!(
+        let copy = theirs.iter().find(|r| r.value("DOMAIN") == domain)?;
+        if copied_fields(copy) != copied_fields(line) {
+            return Some(format!("dns.conf of {domain}: {copy} vs {line}"));
+        }
+        if copy.value("SRC") != source {
+            return Some(format!("SRC of {domain}: {}", copy.value("SRC")));
+        }
+        let (theirs_records, ours_records) = (
             records_file(peer, DNS_USER, domain),
             records_file(master, user, domain),
-            "records of {domain}"
         );
+        if theirs_records != ours_records {
+            return Some(format!(
+                "records of {domain}:\n{theirs_records}\nvs\n{ours_records}"
+            ));
+        }
         let zone = zone_path(peer, DNS_USER, domain);
-        assert_eq!(
-            read(&zone),
-            read(&zone_path(master, user, domain)),
-            "zone of {domain}"
-        );
-        check_zone(domain, &zone);
+        if read(&zone) != read(&zone_path(master, user, domain)) {
+            return Some(format!("zone of {domain}:\n{}", read(&zone)));
+        }
+        if line.value("SUSPENDED") != "yes" {
+            let output = run(Command::new("named-checkzone").arg(domain).arg(&zone));
+            if output.code != 0 {
+                return Some(format!(
+                    "named-checkzone {domain}: {output:?}\n{}",
+                    read(&zone)
+                ));
+            }
+        }
+    }
+    None
+}
+
+#[track_caller]
+fn assert_mirrors(master: &Path, user: &str, peer: &Path, source: &str) {
+    if let Some(difference) = mirror_difference(master, user, peer, source) {
+        panic!("the peer does not mirror the master: {difference}");
     }
 }
 
-/// Whether `peer` mirrors `master` right now (the non-panicking form of
-/// [`assert_mirrors`]).
-fn mirrors(master: &Path, user: &str, peer: &Path, source: &str) -> bool {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        assert_mirrors(master, user, peer, source)
-    }))
-    .is_ok()
-}
-
-/// Waits until `peer` mirrors `master`, then asserts it once more (with a useful message
-/// when it never did).
+/// Waits until `peer` mirrors `master`.
 #[track_caller]
 fn wait_for_mirror(master: &Path, user: &str, peer: &Path, source: &str) {
     let deadline = Instant::now() + CONVERGE;
     while Instant::now() < deadline {
-        if mirrors(master, user, peer, source) {
+        if mirror_difference(master, user, peer, source).is_none() {
             return;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -407,6 +420,7 @@ struct Instance {
     base: PathBuf,
     child: Option<Child>,
     port: u16,
+    root: Key,
 }
 
 impl Instance {
@@ -414,14 +428,17 @@ impl Instance {
         let base = temp_dir("hearth-peer-");
         let data = base.join("data");
         init(&data, Some(ADMIN_PASSWORD));
+        let root = key_add(&data, "");
         Self {
             data,
             base,
             child: None,
             port: 0,
+            root,
         }
     }
 
+    /// Starts serving, on the port of the previous start when there was one.
     fn start(&mut self) {
         let config = write_test_config(&self.base.join("hearth.toml"));
         let log = std::fs::OpenOptions::new()
@@ -461,32 +478,66 @@ impl Instance {
         }
     }
 
-    fn post(&self, auth: Auth<'_>, returncode: bool, command: &str, args: &[&str]) -> Response {
-        post_form_to(self.port, &call_fields(auth, returncode, command, args))
+    fn log(&self) -> String {
+        read(&self.base.join("server.log"))
+    }
+
+    /// A call with the root admin's unrestricted key.
+    fn v2(&self, returncode: bool, command: &str, args: &[&str]) -> Response {
+        post_form_to(
+            self.port,
+            &call_fields(Auth::Key(&self.root), returncode, command, args),
+        )
+    }
+
+    /// A silent command that must succeed.
+    #[track_caller]
+    fn ok(&self, command: &str, args: &[&str]) {
+        self.v2(false, command, args).expect(204, Some("0"), "");
+    }
+
+    /// Makes this instance a DNS-cluster peer (see [`prepare_peer`]); returns the
+    /// `sync-dns-cluster` key.
+    fn prepare_peer(&self) -> Key {
+        self.ok(
+            "v-add-user",
+            &[DNS_USER, "t3st-p4ssw0rd", "dns@example.com"],
+        );
+        set_role(&self.data, DNS_USER, "dns-cluster");
+        key_add(&self.data, "sync-dns-cluster")
+    }
+
+    /// The peer list line for the first peer.
+    fn peer_line(&self) -> Record {
+        conf::parse_list(&read(&self.data.join("conf/dns-cluster.conf"))).unwrap()[0].clone()
+    }
+
+    fn queued(&self) -> usize {
+        std::fs::read_dir(self.data.join("data/queue/dns-cluster"))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".job"))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
         self.stop();
-        let _ = std::fs::remove_dir_all(&self.base);
+        if std::env::var_os("HEARTH_TEST_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.base);
+        }
     }
 }
 
-/// A's peer list line for B.
-fn peer_line(a: &Server) -> Record {
-    conf::parse_list(&a.read("conf/dns-cluster.conf")).unwrap()[0].clone()
-}
-
-fn queued(a: &Server) -> usize {
-    std::fs::read_dir(a.path("data/queue/dns-cluster"))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".job"))
-                .count()
-        })
-        .unwrap_or(0)
+/// `hearth key add admin --permissions SETS`.
+fn key_add(data: &Path, sets: &str) -> Key {
+    let output = run(hearth(data).args(["key", "add", "admin", "--permissions", sets]));
+    assert_eq!(output.code, 0, "{output:?}");
+    parse_key(&output.stdout)
 }
 
 #[track_caller]
@@ -502,7 +553,8 @@ fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
 }
 
 /// Registers B on A (`v-add-remote-dns-host 127.0.0.1 PORT ID:SECRET '' api dns-cluster`).
-fn register(a: &Server, port: u16, key: &Key) {
+#[track_caller]
+fn register(a: &Instance, port: u16, key: &Key) {
     let port = port.to_string();
     let pair = key.pair();
     a.v2(
@@ -513,182 +565,258 @@ fn register(a: &Server, port: u16, key: &Key) {
     .expect(200, Some("0"), "0");
 }
 
+/// The record ID of `name` in A's zone.
+fn record_id(a: &Instance, user: &str, domain: &str, name: &str) -> String {
+    a.v2(false, "v-list-dns-records", &[user, domain, "json"])
+        .json()
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["RECORD"] == name)
+        .map(|(id, _)| id.clone())
+        .unwrap()
+}
+
 #[test]
 fn two_instances_stay_in_sync() {
-    let a = Server::start();
+    let mut a = Instance::new();
+    a.start();
     let mut b = Instance::new();
     b.start();
-    let b_key = {
-        let b_server_key = run(hearth(&b.data).args(["key", "add", "admin", "--permissions", ""]));
-        let root = parse_key(&b_server_key.stdout);
-        b.post(
-            Auth::Key(&root),
-            false,
-            "v-add-user",
-            &[DNS_USER, "t3st-p4ssw0rd", "dns@example.com"],
-        )
-        .expect(204, Some("0"), "");
-        set_role(&b.data, DNS_USER, "dns-cluster");
-        let out =
-            run(hearth(&b.data).args(["key", "add", "admin", "--permissions", "sync-dns-cluster"]));
-        parse_key(&out.stdout)
-    };
-    add_user(&a, "alice");
-    ok(
-        &a,
-        "v-add-dns-domain",
-        &["alice", "alpha.net", "192.0.2.10"],
+    let b_key = b.prepare_peer();
+    a.ok(
+        "v-add-user",
+        &["alice", "t3st-p4ssw0rd", "alice@example.com"],
     );
-    ok(
-        &a,
+    a.ok("v-add-dns-domain", &["alice", "alpha.net", "192.0.2.10"]);
+    a.ok(
         "v-add-dns-record",
         &["alice", "alpha.net", "host1", "A", "192.0.2.11"],
     );
 
-    // Registration: checks, stores (secret sealed), and syncs in full.
-    register(&a, b.port, &b_key);
-    let source = hostname();
-    assert_mirrors(a.data_dir(), "alice", &b.data, &source);
-    let stored = a.read("conf/dns-cluster.conf");
-    assert!(!stored.contains(&b_key.secret), "{stored}");
-    assert_eq!(a.conf_value("DNS_CLUSTER").as_deref(), Some("yes"));
-    assert!(!a.log().contains(&b_key.secret));
-    let listed = a.v2(false, "v-list-remote-dns-hosts", &["json"]).json();
-    assert_eq!(listed["127.0.0.1"]["PORT"], b.port.to_string());
-    assert_eq!(listed["127.0.0.1"]["DNS_USER"], DNS_USER);
-    assert_eq!(listed["127.0.0.1"]["SUSPENDED"], "no");
-    // Registering it twice: E_EXISTS.
+    // A peer that does not answer, or refuses the key, is not registered.
     let pair = b_key.pair();
     a.v2(
         true,
         "v-add-remote-dns-host",
-        &["127.0.0.1", &b.port.to_string(), &pair, "", "api", DNS_USER],
+        &["127.0.0.1", "1", &pair, "", "api", DNS_USER],
+    )
+    .expect(200, Some("15"), "15");
+    let wrong = format!("{}:{}", b_key.id, "x".repeat(40));
+    let port = b.port.to_string();
+    a.v2(
+        false,
+        "v-add-remote-dns-host",
+        &["127.0.0.1", &port, &wrong, "", "api", DNS_USER],
+    )
+    .expect(400, Some("15"), "Error: api connection to 127.0.0.1 failed");
+    a.v2(
+        false,
+        "v-add-remote-dns-host",
+        &["127.0.0.1", &port, &pair, "", "api", "nobody"],
+    )
+    .expect(400, Some("15"), "Error: nobody doesn't exist");
+    assert_eq!(read(&a.data.join("conf/dns-cluster.conf")), "");
+
+    // Registration: checks, stores (secret sealed), and syncs in full.
+    register(&a, b.port, &b_key);
+    let source = hostname();
+    assert_mirrors(&a.data, "alice", &b.data, &source);
+    let stored = read(&a.data.join("conf/dns-cluster.conf"));
+    assert!(stored.contains("HASH='enc:"), "{stored}");
+    assert!(!stored.contains(&b_key.secret), "{stored}");
+    assert_eq!(
+        conf_value(&read(&a.data.join("conf/hestia.conf")), "DNS_CLUSTER").as_deref(),
+        Some("yes")
+    );
+    // The restart job was asked for on B.
+    assert!(
+        read(&b.data.join("data/users/admin/cron.conf")).contains("v-update-sys-queue restart")
+    );
+    let listed = a.v2(false, "v-list-remote-dns-hosts", &["json"]).json();
+    assert_eq!(listed["127.0.0.1"]["PORT"], b.port.to_string());
+    assert_eq!(listed["127.0.0.1"]["TYPE"], "api");
+    assert_eq!(listed["127.0.0.1"]["DNS_USER"], DNS_USER);
+    assert_eq!(listed["127.0.0.1"]["SUSPENDED"], "no");
+    let shell = a.v2(false, "v-list-remote-dns-hosts", &[]).body;
+    assert!(shell.starts_with("HOST"), "{shell}");
+    assert!(shell.contains(&format!("127.0.0.1  {}", b.port)), "{shell}");
+    // Registering it twice: E_EXISTS.
+    a.v2(
+        true,
+        "v-add-remote-dns-host",
+        &["127.0.0.1", &port, &pair, "", "api", DNS_USER],
     )
     .expect(200, Some("4"), "4");
 
     // Incremental pushes: add, change and delete records and domains on A.
-    ok(
-        &a,
+    a.ok(
         "v-add-dns-record",
         &["alice", "alpha.net", "mail", "MX", "mx.example.com", "10"],
     );
-    ok(&a, "v-add-dns-domain", &["alice", "beta.net", "192.0.2.20"]);
-    wait_for_mirror(a.data_dir(), "alice", &b.data, &source);
-    let id = list_records(&a, "alice", "alpha.net")
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(_, r)| r["RECORD"] == "host1")
-        .map(|(id, _)| id.clone())
-        .unwrap();
-    ok(
-        &a,
+    a.ok("v-add-dns-domain", &["alice", "beta.net", "192.0.2.20"]);
+    wait_for_mirror(&a.data, "alice", &b.data, &source);
+    let id = record_id(&a, "alice", "alpha.net", "host1");
+    a.ok(
         "v-change-dns-record",
         &["alice", "alpha.net", &id, "host1", "A", "192.0.2.12"],
     );
-    ok(&a, "v-delete-dns-domain", &["alice", "beta.net"]);
-    wait_for_mirror(a.data_dir(), "alice", &b.data, &source);
+    a.ok("v-delete-dns-domain", &["alice", "beta.net"]);
+    wait_for_mirror(&a.data, "alice", &b.data, &source);
     assert!(records_file(&b.data, DNS_USER, "alpha.net").contains("192.0.2.12"));
-    ok(&a, "v-delete-dns-record", &["alice", "alpha.net", &id]);
-    wait_for_mirror(a.data_dir(), "alice", &b.data, &source);
-    wait_until("an empty queue", || queued(&a) == 0);
+    a.ok("v-suspend-dns-domain", &["alice", "alpha.net"]);
+    wait_for_mirror(&a.data, "alice", &b.data, &source);
+    a.ok("v-unsuspend-dns-domain", &["alice", "alpha.net"]);
+    a.ok("v-delete-dns-record", &["alice", "alpha.net", &id]);
+    wait_for_mirror(&a.data, "alice", &b.data, &source);
+    wait_until("an empty queue", || a.queued() == 0);
+    // B's list output shows what A has.
+    let on_b = b
+        .v2(
+            false,
+            "v-list-dns-records",
+            &[DNS_USER, "alpha.net", "json"],
+        )
+        .json();
+    let on_a = a
+        .v2(false, "v-list-dns-records", &["alice", "alpha.net", "json"])
+        .json();
+    assert_eq!(on_b, on_a);
 
     // A full sync on demand gives the same picture.
     a.v2(true, "v-sync-dns-cluster", &[])
         .expect(200, Some("0"), "0");
-    assert_mirrors(a.data_dir(), "alice", &b.data, &source);
+    assert_mirrors(&a.data, "alice", &b.data, &source);
+
+    // No log or audit record holds the key's secret.
+    for text in [a.log(), read(&a.data.join("log/audit.jsonl"))] {
+        assert!(!text.contains(&b_key.secret));
+    }
 
     // Deleting the peer removes what was pushed there and the cluster switch.
     a.v2(true, "v-delete-remote-dns-host", &["127.0.0.1"])
         .expect(200, Some("0"), "0");
     assert!(domains(&b.data, DNS_USER).is_empty());
-    assert_eq!(a.conf_value("DNS_CLUSTER"), None);
-    assert_eq!(a.read("conf/dns-cluster.conf"), "");
+    assert_eq!(
+        conf_value(&read(&a.data.join("conf/hestia.conf")), "DNS_CLUSTER"),
+        None
+    );
+    assert_eq!(read(&a.data.join("conf/dns-cluster.conf")), "");
     a.v2(true, "v-delete-remote-dns-host", &["127.0.0.1"])
         .expect(200, Some("11"), "11");
 }
 
 #[test]
-fn peer_outage_loses_and_duplicates_nothing() {
-    let a = Server::start();
+fn password_peers_take_the_tmp_file_convention() {
+    let mut a = Instance::new();
+    a.start();
     let mut b = Instance::new();
     b.start();
-    let root =
-        parse_key(&run(hearth(&b.data).args(["key", "add", "admin", "--permissions", ""])).stdout);
-    b.post(
-        Auth::Key(&root),
-        false,
+    b.prepare_peer();
+    a.ok(
         "v-add-user",
-        &[DNS_USER, "t3st-p4ssw0rd", "dns@example.com"],
+        &["alice", "t3st-p4ssw0rd", "alice@example.com"],
+    );
+    a.ok("v-add-dns-domain", &["alice", "alpha.net", "192.0.2.10"]);
+    // The admin password through v-make-tmp-file, as billing modules pass passwords.
+    a.v2(true, "v-make-tmp-file", &[ADMIN_PASSWORD, "peerpassword"])
+        .expect(200, Some("0"), "0");
+    let port = b.port.to_string();
+    a.v2(
+        true,
+        "v-add-remote-dns-host",
+        &[
+            "127.0.0.1",
+            &port,
+            "admin",
+            "/tmp/peerpassword",
+            "api",
+            DNS_USER,
+        ],
     )
-    .expect(204, Some("0"), "");
-    set_role(&b.data, DNS_USER, "dns-cluster");
-    let b_key = parse_key(
-        &run(hearth(&b.data).args(["key", "add", "admin", "--permissions", "sync-dns-cluster"]))
-            .stdout,
+    .expect(200, Some("0"), "0");
+    let line = a.peer_line();
+    assert_eq!(line.value("USER"), "admin");
+    assert!(line.value("PASSWORD").starts_with("enc:"));
+    assert!(!read(&a.data.join("conf/dns-cluster.conf")).contains(ADMIN_PASSWORD));
+    assert_mirrors(&a.data, "alice", &b.data, &hostname());
+    let listed = a.v2(false, "v-list-remote-dns-hosts", &["json"]).json();
+    assert_eq!(listed["127.0.0.1"]["USER"], "admin");
+    for text in [a.log(), read(&a.data.join("log/audit.jsonl"))] {
+        assert!(!text.contains(ADMIN_PASSWORD));
+    }
+}
+
+#[test]
+fn peer_outage_loses_and_duplicates_nothing() {
+    let mut a = Instance::new();
+    a.start();
+    let mut b = Instance::new();
+    b.start();
+    let b_key = b.prepare_peer();
+    a.ok(
+        "v-add-user",
+        &["alice", "t3st-p4ssw0rd", "alice@example.com"],
     );
-    add_user(&a, "alice");
-    ok(
-        &a,
-        "v-add-dns-domain",
-        &["alice", "alpha.net", "192.0.2.10"],
-    );
+    a.ok("v-add-dns-domain", &["alice", "alpha.net", "192.0.2.10"]);
     register(&a, b.port, &b_key);
     let source = hostname();
-    assert_mirrors(a.data_dir(), "alice", &b.data, &source);
+    assert_mirrors(&a.data, "alice", &b.data, &source);
 
     // B goes away; A keeps changing.
     b.stop();
-    ok(
-        &a,
+    a.ok(
         "v-add-dns-record",
         &["alice", "alpha.net", "host1", "A", "192.0.2.11"],
     );
     wait_until("A to suspend B", || {
-        peer_line(&a).value("SUSPENDED") == "yes"
+        a.peer_line().value("SUSPENDED") == "yes"
     });
-    ok(
-        &a,
+    a.ok(
         "v-add-dns-record",
         &["alice", "alpha.net", "files", "CNAME", "host1.alpha.net"],
     );
-    ok(&a, "v-add-dns-domain", &["alice", "beta.net", "192.0.2.20"]);
-    ok(
-        &a,
-        "v-add-dns-domain",
-        &["alice", "gone.example", "192.0.2.30"],
-    );
-    ok(&a, "v-delete-dns-domain", &["alice", "gone.example"]);
-    assert!(queued(&a) >= 5, "queued {}", queued(&a));
+    a.ok("v-add-dns-domain", &["alice", "beta.net", "192.0.2.20"]);
     let listed = a.v2(false, "v-list-remote-dns-hosts", &["json"]).json();
     assert_eq!(listed["127.0.0.1"]["SUSPENDED"], "yes");
     assert!(a.log().contains("suspended"), "{}", a.log());
 
+    // A restarts too: its queue is on disk.
+    a.stop();
+    a.start();
+    a.ok("v-add-dns-domain", &["alice", "gone.net", "192.0.2.30"]);
+    a.ok("v-delete-dns-domain", &["alice", "gone.net"]);
+    let id = record_id(&a, "alice", "alpha.net", "host1");
+    a.ok(
+        "v-change-dns-record",
+        &["alice", "alpha.net", &id, "host1", "A", "192.0.2.12"],
+    );
+    assert!(a.queued() >= 6, "queued {}", a.queued());
+
     // B comes back on the same port: the queue is delivered, B resumes.
     b.start();
-    wait_for_mirror(a.data_dir(), "alice", &b.data, &source);
-    wait_until("A to resume B", || peer_line(&a).value("SUSPENDED") == "no");
-    wait_until("an empty queue", || queued(&a) == 0);
-    assert_mirrors(a.data_dir(), "alice", &b.data, &source);
-    // Nothing duplicated: every record ID once.
-    let text = records_file(&b.data, DNS_USER, "alpha.net");
-    let ids: Vec<String> = conf::parse_list(&text)
-        .unwrap()
-        .iter()
-        .map(|r| r.value("ID").to_string())
-        .collect();
-    let mut unique = ids.clone();
-    unique.dedup();
-    assert_eq!(ids, unique);
-    assert_eq!(
-        ids.len(),
-        conf::parse_list(&records_file(a.data_dir(), "alice", "alpha.net"))
+    wait_for_mirror(&a.data, "alice", &b.data, &source);
+    wait_until("A to resume B", || a.peer_line().value("SUSPENDED") == "no");
+    wait_until("an empty queue", || a.queued() == 0);
+    assert_mirrors(&a.data, "alice", &b.data, &source);
+    assert!(a.log().contains("resumed"), "{}", a.log());
+    // Nothing duplicated: every record once, as on A.
+    let ids = |data: &Path, user: &str| -> Vec<String> {
+        conf::parse_list(&records_file(data, user, "alpha.net"))
             .unwrap()
-            .len()
-    );
+            .iter()
+            .map(|r| r.value("ID").to_string())
+            .collect()
+    };
+    let on_b = ids(&b.data, DNS_USER);
+    let mut unique = on_b.clone();
+    unique.dedup();
+    assert_eq!(on_b, unique);
+    assert_eq!(on_b, ids(&a.data, "alice"));
+    assert!(records_file(&b.data, DNS_USER, "alpha.net").contains("192.0.2.12"));
     assert!(
         !b.data
-            .join("data/users/dns-cluster/dns/gone.example.conf")
+            .join(format!("data/users/{DNS_USER}/dns/gone.net.conf"))
             .exists()
     );
 }

@@ -508,14 +508,14 @@ impl Cluster {
     /// Queues pushes of `user`'s changed domains to every peer (`DNS_CLUSTER='yes'` only;
     /// a cluster-role user's domains came from peers and are never pushed back).
     pub fn changed(&self, user: &str, domains: &[String]) {
-        if domains.is_empty() || !self.pushes_user(user) {
+        if domains.is_empty() {
             return;
         }
         let enabled = self
             .root
             .settings()
             .is_ok_and(|settings| settings.value("DNS_CLUSTER") == "yes");
-        if !enabled {
+        if !enabled || !self.pushes_user(user) {
             return;
         }
         let peers = match peers::read_lines(self.dir()) {
