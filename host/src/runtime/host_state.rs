@@ -331,6 +331,22 @@ fn to_wit_outcome(outcome: super::Outcome) -> types::Outcome {
     }
 }
 
+/// The result of a cluster task; a task that panicked is a clean failure.
+fn finish_task(
+    joined: Result<Result<(), super::Outcome>, tokio::task::JoinError>,
+) -> Result<(), types::Outcome> {
+    match joined {
+        Ok(result) => result.map_err(to_wit_outcome),
+        Err(error) => {
+            tracing::error!(%error, "dns cluster task failed");
+            Err(types::Outcome {
+                code: hearth_sdk::ReturnCode::Connect.as_u8(),
+                output: "Error: dns cluster task failed".to_string(),
+            })
+        }
+    }
+}
+
 impl cluster::Host for HostState {
     async fn peers(&mut self) -> Vec<cluster::Peer> {
         match self.services.cluster.peers() {
@@ -367,11 +383,15 @@ impl cluster::Host for HostState {
         if !self.writes_system() {
             return Err(cluster_refusal(&self.command));
         }
-        self.services
-            .cluster
-            .add_peer(&host, &port, &user, &password, &type_, &dns_user)
-            .await
-            .map_err(to_wit_outcome)
+        // The work runs as its own task: should the command hit its time limit, the
+        // registration still completes (and is logged) instead of stopping half-way.
+        let cluster = self.services.cluster.clone();
+        let task = tokio::spawn(async move {
+            cluster
+                .add_peer(&host, &port, &user, &password, &type_, &dns_user)
+                .await
+        });
+        finish_task(task.await)
     }
 
     async fn delete_peer(&mut self, host: String) -> Result<(), types::Outcome> {
@@ -389,11 +409,9 @@ impl cluster::Host for HostState {
         if !self.writes_system() {
             return Err(cluster_refusal(&self.command));
         }
-        self.services
-            .cluster
-            .sync(&host)
-            .await
-            .map_err(to_wit_outcome)
+        let cluster = self.services.cluster.clone();
+        let task = tokio::spawn(async move { cluster.sync(&host).await });
+        finish_task(task.await)
     }
 
     async fn changed(&mut self, domain: String) {

@@ -444,6 +444,12 @@ pub fn add_cron_restart_job(call: &Call) -> CmdResult {
     Ok(String::new())
 }
 
+/// The `dns.conf` key order, for the native tests.
+#[cfg(test)]
+pub fn tests_domain_keys() -> &'static [&'static str] {
+    DOMAIN_KEYS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
