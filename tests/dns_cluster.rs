@@ -693,6 +693,29 @@ fn two_instances_stay_in_sync() {
         assert!(!text.contains(&b_key.secret));
     }
 
+    // A push the peer refuses (the name belongs to one of B's own users there) is dropped
+    // and logged; it holds nothing up and does not suspend B.
+    b.ok(
+        "v-add-user",
+        &["carol", "t3st-p4ssw0rd", "carol@example.com"],
+    );
+    b.ok("v-add-dns-domain", &["carol", "taken.net", "192.0.2.50"]);
+    a.ok("v-add-dns-domain", &["alice", "taken.net", "192.0.2.51"]);
+    a.ok(
+        "v-add-dns-record",
+        &["alice", "alpha.net", "host9", "A", "192.0.2.90"],
+    );
+    wait_until("the later push", || {
+        records_file(&b.data, DNS_USER, "alpha.net").contains("192.0.2.90")
+    });
+    wait_until("an empty queue", || a.queued() == 0);
+    assert_eq!(a.peer_line().value("SUSPENDED"), "no");
+    assert!(a.log().contains("refused a push"), "{}", a.log());
+    assert_eq!(domains(&b.data, "carol")[0].value("IP"), "192.0.2.50");
+    a.ok("v-delete-dns-domain", &["alice", "taken.net"]);
+    wait_until("an empty queue", || a.queued() == 0);
+    assert_eq!(domains(&b.data, "carol").len(), 1);
+
     // Deleting the peer removes what was pushed there and the cluster switch.
     a.v2(true, "v-delete-remote-dns-host", &["127.0.0.1"])
         .expect(200, Some("0"), "0");

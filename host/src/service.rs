@@ -87,11 +87,12 @@ impl Spool {
         (at.elapsed() < SPOOL_TTL).then(|| contents.lines().next().unwrap_or("").to_string())
     }
 
-    /// The whole file, for a manifest `file-args` position.
-    fn contents(&self, owner: &str, name: &str) -> Option<String> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (contents, at) = entries.get(&(owner.to_string(), name.to_string()))?;
-        (at.elapsed() < SPOOL_TTL).then(|| contents.clone())
+    /// The whole file, for a manifest `file-args` position. Like Hestia's `mv` of the file
+    /// into place, using it removes it.
+    fn take(&self, owner: &str, name: &str) -> Option<String> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (contents, at) = entries.remove(&(owner.to_string(), name.to_string()))?;
+        (at.elapsed() < SPOOL_TTL).then_some(contents)
     }
 }
 
@@ -334,7 +335,7 @@ impl Hearth {
             let index = (*position as usize).saturating_sub(1);
             if let Some(arg) = args.get_mut(index)
                 && let Some(name) = spool_name(arg)
-                && let Some(contents) = self.spool.contents(owner, name)
+                && let Some(contents) = self.spool.take(owner, name)
             {
                 *arg = contents;
             }
@@ -396,10 +397,11 @@ mod tests {
         spool.put("admin", "pw", "first\nsecond\n".into());
         assert_eq!(spool.first_line("admin", "pw").as_deref(), Some("first"));
         assert_eq!(spool.first_line("other", "pw"), None);
+        assert_eq!(spool.take("other", "pw"), None);
         assert_eq!(
-            spool.contents("admin", "pw").as_deref(),
+            spool.take("admin", "pw").as_deref(),
             Some("first\nsecond\n")
         );
-        assert_eq!(spool.contents("other", "pw"), None);
+        assert_eq!(spool.take("admin", "pw"), None);
     }
 }

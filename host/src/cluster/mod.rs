@@ -145,7 +145,7 @@ impl Cluster {
     }
 
     /// A call that must answer 0.
-    async fn expect_ok(&self, peer: &Peer, command: &str, args: &[&str]) -> Result<(), String> {
+    async fn expect_ok(&self, peer: &Peer, command: &str, args: &[&str]) -> Result<(), Failure> {
         match self.call(peer, command, args).await {
             Ok(0) => Ok(()),
             Ok(code) => {
@@ -155,22 +155,22 @@ impl Cluster {
                     code,
                     "dns cluster peer refused a command"
                 );
-                Err(format!("{command} returned {code}"))
+                Err(Failure::answered(command, code))
             }
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(Failure::Unreachable(error.to_string())),
         }
     }
 
-    async fn send_file(&self, peer: &Peer, contents: &str, path: &str) -> Result<(), String> {
+    async fn send_file(&self, peer: &Peer, contents: &str, path: &str) -> Result<(), Failure> {
         let client = self
             .client
             .as_ref()
             .ok_or_else(no_client)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Unreachable(e.to_string()))?;
         match client.file(peer, contents, path).await {
             Ok(0) => Ok(()),
-            Ok(code) => Err(format!("v-make-tmp-file returned {code}")),
-            Err(error) => Err(error.to_string()),
+            Ok(code) => Err(Failure::answered("v-make-tmp-file", code)),
+            Err(error) => Err(Failure::Unreachable(error.to_string())),
         }
     }
 
@@ -308,7 +308,7 @@ impl Cluster {
         for peer in &selected {
             let started = queue::list(self.dir()).map_err(store_failure)?;
             if let Err(reason) = self.full_sync(peer).await {
-                tracing::warn!(host = peer.host, reason, "dns cluster full sync failed");
+                tracing::warn!(host = peer.host, %reason, "dns cluster full sync failed");
                 return Err(failure(
                     ReturnCode::Connect,
                     format!("{} connection failed", peer.host),
@@ -424,14 +424,14 @@ impl Cluster {
         user: &str,
         line: &str,
         domain: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         self.expect_ok(
             peer,
             "v-insert-dns-domain",
             &[&peer.dns_user, line, source, " ", "no"],
         )
         .await?;
-        let records = self.records_text(user, domain).map_err(|e| e.to_string())?;
+        let records = self.records_text(user, domain).map_err(Failure::local)?;
         let path = format!("/tmp/vst-sync.{domain}");
         self.send_file(peer, &records, &path).await?;
         self.expect_ok(
@@ -443,7 +443,7 @@ impl Cluster {
     }
 
     /// Hestia's full sync of one peer.
-    async fn full_sync(&self, peer: &Peer) -> Result<(), String> {
+    async fn full_sync(&self, peer: &Peer) -> Result<(), Failure> {
         let source = source_name();
         self.expect_ok(
             peer,
@@ -451,8 +451,8 @@ impl Cluster {
             &[&peer.dns_user, &source, "no"],
         )
         .await?;
-        for user in self.local_users().map_err(|e| e.to_string())? {
-            for line in self.domain_lines(&user).map_err(|e| e.to_string())? {
+        for user in self.local_users().map_err(Failure::local)? {
+            for line in self.domain_lines(&user).map_err(Failure::local)? {
                 let Ok(record) = Record::parse_line(&line) else {
                     continue;
                 };
@@ -473,9 +473,9 @@ impl Cluster {
     }
 
     /// One incremental push: the domain's current state, or its deletion.
-    async fn push_domain(&self, peer: &Peer, user: &str, domain: &str) -> Result<(), String> {
+    async fn push_domain(&self, peer: &Peer, user: &str, domain: &str) -> Result<(), Failure> {
         let source = source_name();
-        let lines = self.domain_lines(user).map_err(|e| e.to_string())?;
+        let lines = self.domain_lines(user).map_err(Failure::local)?;
         let current = lines.iter().find(|line| {
             Record::parse_line(line).is_ok_and(|record| record.value("DOMAIN") == domain)
         });
@@ -499,8 +499,8 @@ impl Cluster {
             {
                 // Already gone there is as good as deleted.
                 Ok(0) | Ok(3) => Ok(()),
-                Ok(code) => Err(format!("v-delete-dns-domain returned {code}")),
-                Err(error) => Err(error.to_string()),
+                Ok(code) => Err(Failure::answered("v-delete-dns-domain", code)),
+                Err(error) => Err(Failure::Unreachable(error.to_string())),
             },
         }
     }
@@ -604,12 +604,40 @@ impl Cluster {
                         }
                         done.insert(key);
                     }
-                    Err(reason) => {
+                    Err(Failure::Refused(reason)) => {
+                        // The peer answered and said no: the same push would be refused
+                        // again. Drop it so later pushes are not held up; a full sync
+                        // (v-sync-dns-cluster) sends everything again.
+                        tracing::error!(
+                            host = peer.host,
+                            domain = job.domain,
+                            reason,
+                            "dns cluster peer refused a push; dropped, run v-sync-dns-cluster"
+                        );
+                        let refused: Vec<&queue::Job> = pending
+                            .iter()
+                            .copied()
+                            .filter(|other| other.user == job.user && other.domain == job.domain)
+                            .collect();
+                        if let Err(error) = queue::remove(self.dir(), &refused) {
+                            tracing::error!(%error, "dns cluster: could not remove refused pushes");
+                        }
+                        done.insert(key);
+                    }
+                    Err(Failure::Local(reason)) => {
+                        tracing::error!(
+                            domain = job.domain,
+                            reason,
+                            "dns cluster push not sent: local data unreadable; kept"
+                        );
+                        break;
+                    }
+                    Err(Failure::Unreachable(reason)) => {
                         tracing::warn!(
                             host = peer.host,
                             domain = job.domain,
                             reason,
-                            "dns cluster push failed; peer suspended, pushes kept"
+                            "dns cluster peer does not answer; suspended, pushes kept"
                         );
                         if let Err(error) = self.set_suspended(&peer.host, true) {
                             tracing::error!(%error, "could not suspend a dns cluster peer");
@@ -632,6 +660,44 @@ impl Cluster {
                 let _ = tokio::time::timeout(POLL, cluster.wake.notified()).await;
             }
         });
+    }
+}
+
+/// Why a push or a sync step failed.
+#[derive(Debug)]
+enum Failure {
+    /// The peer answered with a non-zero code: the same call would be refused again.
+    Refused(String),
+    /// The peer did not answer, or not with a return code.
+    Unreachable(String),
+    /// The local data could not be read.
+    Local(String),
+}
+
+impl Failure {
+    fn local(error: io::Error) -> Self {
+        Self::Local(error.to_string())
+    }
+
+    /// A non-zero answer. Authentication, permission, a disabled API and load (9, 10, 11,
+    /// 14, 21) make the peer unusable for now; anything else refuses this call only.
+    fn answered(command: &str, code: u8) -> Self {
+        let reason = format!("{command} returned {code}");
+        if matches!(code, 9 | 10 | 11 | 14 | 21) {
+            Self::Unreachable(reason)
+        } else {
+            Self::Refused(reason)
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused(reason) => write!(f, "refused: {reason}"),
+            Self::Unreachable(reason) => write!(f, "no answer: {reason}"),
+            Self::Local(reason) => write!(f, "local data: {reason}"),
+        }
     }
 }
 
