@@ -708,3 +708,34 @@ fn no_client() -> CallError {
         status: 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_that_make_a_peer_unusable_suspend_it() {
+        for code in [9, 10, 11, 14, 21] {
+            assert!(matches!(
+                Failure::answered("v-list-user", code),
+                Failure::Unreachable(_)
+            ));
+        }
+        for code in [1, 2, 3, 4, 5, 12] {
+            assert!(matches!(
+                Failure::answered("v-insert-dns-domain", code),
+                Failure::Refused(_)
+            ));
+        }
+        assert_eq!(
+            Failure::answered("v-insert-dns-domain", 4).to_string(),
+            "refused: v-insert-dns-domain returned 4"
+        );
+    }
+
+    #[test]
+    fn the_source_name_is_never_empty() {
+        assert!(!source_name().is_empty());
+        assert!(!source_name().contains(['\n', ' ', '\'']));
+    }
+}
