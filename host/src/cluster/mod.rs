@@ -574,10 +574,14 @@ impl Cluster {
             let pending: Vec<&queue::Job> =
                 jobs.iter().filter(|job| job.host == peer.host).collect();
             if peer.suspended {
-                if pending.is_empty() && !health_due {
-                    continue;
-                }
-                if !retry_due || !self.health_check(peer).await {
+                // With pushes waiting it is asked every few seconds, otherwise with the
+                // periodic health check.
+                let due = if pending.is_empty() {
+                    health_due
+                } else {
+                    retry_due
+                };
+                if !due || !self.health_check(peer).await {
                     continue;
                 }
             } else if pending.is_empty() {
