@@ -803,6 +803,15 @@ fn peer_outage_loses_and_duplicates_nothing() {
     let listed = a.v2(false, "v-list-remote-dns-hosts", &["json"]).json();
     assert_eq!(listed["127.0.0.1"]["SUSPENDED"], "yes");
     assert!(a.log().contains("suspended"), "{}", a.log());
+    // A full sync of the silent peer fails like Hestia's (E_CONNECT); one of all active
+    // peers has nothing to do.
+    a.v2(false, "v-sync-dns-cluster", &["127.0.0.1"]).expect(
+        400,
+        Some("15"),
+        "Error: 127.0.0.1 connection failed",
+    );
+    a.v2(true, "v-sync-dns-cluster", &[])
+        .expect(200, Some("0"), "0");
 
     // A restarts too: its queue is on disk.
     a.stop();
