@@ -986,10 +986,10 @@ fn matrix_cases() -> Vec<Case> {
             args: |owner| vec![owner.into(), "json".into()],
         },
         Case {
-            command: "v-rebuild-dns-domains",
-            user_arg: 1,
+            command: "v-update-sys-queue",
+            user_arg: 0,
             implemented: false,
-            args: |owner| vec![owner.into(), "no".into()],
+            args: |_| vec!["restart".into()],
         },
     ]
 }

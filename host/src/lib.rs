@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod authlog;
+pub mod cluster;
 pub mod config;
 pub mod data;
 pub mod grant;

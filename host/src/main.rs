@@ -138,6 +138,7 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
         abuse: config.abuse.clone(),
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
+    hearth.start_cluster_worker();
     hearth::server::serve(hearth, addr, data_dir).await?;
     Ok(())
 }

@@ -86,6 +86,14 @@ impl Spool {
         let (contents, at) = entries.get(&(owner.to_string(), name.to_string()))?;
         (at.elapsed() < SPOOL_TTL).then(|| contents.lines().next().unwrap_or("").to_string())
     }
+
+    /// The whole file, for a manifest `file-args` position. Like Hestia's `mv` of the file
+    /// into place, using it removes it.
+    fn take(&self, owner: &str, name: &str) -> Option<String> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (contents, at) = entries.remove(&(owner.to_string(), name.to_string()))?;
+        (at.elapsed() < SPOOL_TTL).then_some(contents)
+    }
 }
 
 /// The spool name a `/tmp/<name>` password argument refers to (Hestia's rule: starts with
@@ -168,6 +176,7 @@ impl Hearth {
             names: NameRegistry::new(root.dir().open_dir("data/users").map_err(io_error)?),
             reloads: ReloadQueue::new(root.dir().try_clone().map_err(io_error)?),
             root: root.clone(),
+            cluster: Arc::new(crate::cluster::Cluster::new(root.clone())),
         });
         let audit = AuditLog::open(&log_dir.join("audit.jsonl")).map_err(io_error)?;
         let mut sources = builtin_plugins();
@@ -282,6 +291,12 @@ impl Hearth {
         }
     }
 
+    /// Starts delivering the DNS cluster's queued pushes (serving processes only; a
+    /// `hearth call` only queues them).
+    pub fn start_cluster_worker(&self) {
+        self.services.cluster.start_worker();
+    }
+
     /// `log/audit.jsonl`.
     pub fn audit(&self) -> &AuditLog {
         &self.audit
@@ -314,6 +329,15 @@ impl Hearth {
                 && let Some(line) = self.spool.first_line(owner, name)
             {
                 *arg = line;
+            }
+        }
+        for position in &spec.file_args {
+            let index = (*position as usize).saturating_sub(1);
+            if let Some(arg) = args.get_mut(index)
+                && let Some(name) = spool_name(arg)
+                && let Some(contents) = self.spool.take(owner, name)
+            {
+                *arg = contents;
             }
         }
         let grant = policy::grant_for(&self.root, spec, &args);
@@ -373,5 +397,11 @@ mod tests {
         spool.put("admin", "pw", "first\nsecond\n".into());
         assert_eq!(spool.first_line("admin", "pw").as_deref(), Some("first"));
         assert_eq!(spool.first_line("other", "pw"), None);
+        assert_eq!(spool.take("other", "pw"), None);
+        assert_eq!(
+            spool.take("admin", "pw").as_deref(),
+            Some("first\nsecond\n")
+        );
+        assert_eq!(spool.take("admin", "pw"), None);
     }
 }

@@ -1,5 +1,5 @@
 //! The per-invocation store data and the host interfaces (`log`, `secrets`, `auth-log`,
-//! `names`, `services`, `commands`) that plugins may import.
+//! `names`, `services`, `commands`, `cluster`) that plugins may import.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::Core;
 use super::bindings::hearth::plugin::{
-    auth_log, commands, log, names, secrets as secrets_iface, services, types,
+    auth_log, cluster, commands, log, names, secrets as secrets_iface, services, types,
 };
 use crate::authlog::AuthLog;
 use crate::data::DataRoot;
@@ -24,6 +24,7 @@ pub struct HostServices {
     pub names: NameRegistry,
     pub reloads: ReloadQueue,
     pub root: Arc<DataRoot>,
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 /// Who an invocation acts for and what it holds: the USER argument the registry uses, the
@@ -41,6 +42,8 @@ pub struct InvocationScope {
 pub struct Journal {
     pub(super) names: Vec<Undo>,
     pub(super) reloads: Vec<String>,
+    /// DNS domains of the USER to push to the cluster.
+    pub(super) cluster: Vec<String>,
 }
 
 /// Store data for one invocation. Dropped with its store when the command ends.
@@ -65,6 +68,9 @@ impl HostState {
         if succeeded {
             if let Err(error) = self.services.reloads.enqueue(&journal.reloads) {
                 tracing::error!(command = self.command, %error, "could not queue service reloads");
+            }
+            if let Some(user) = &self.scope.user {
+                self.services.cluster.changed(user, &journal.cluster);
             }
         } else {
             for change in journal.names.into_iter().rev() {
@@ -308,5 +314,109 @@ impl auth_log::Host for HostState {
             "failed to login"
         };
         self.services.auth_log.record(&who, &ip, event);
+    }
+}
+
+fn cluster_refusal(command: &str) -> types::Outcome {
+    types::Outcome {
+        code: hearth_sdk::ReturnCode::Forbidden.as_u8(),
+        output: format!("Error: {command} may not manage the dns cluster"),
+    }
+}
+
+fn to_wit_outcome(outcome: super::Outcome) -> types::Outcome {
+    types::Outcome {
+        code: outcome.code,
+        output: outcome.output,
+    }
+}
+
+/// The result of a cluster task; a task that panicked is a clean failure.
+fn finish_task(
+    joined: Result<Result<(), super::Outcome>, tokio::task::JoinError>,
+) -> Result<(), types::Outcome> {
+    match joined {
+        Ok(result) => result.map_err(to_wit_outcome),
+        Err(error) => {
+            tracing::error!(%error, "dns cluster task failed");
+            Err(types::Outcome {
+                code: hearth_sdk::ReturnCode::Connect.as_u8(),
+                output: "Error: dns cluster task failed".to_string(),
+            })
+        }
+    }
+}
+
+impl cluster::Host for HostState {
+    async fn peers(&mut self) -> Vec<cluster::Peer> {
+        match self.services.cluster.peers() {
+            Ok(peers) => peers
+                .into_iter()
+                .map(|peer| cluster::Peer {
+                    user: peer.user().to_string(),
+                    host: peer.host,
+                    port: peer.port,
+                    dns_user: peer.dns_user,
+                    type_: peer.kind,
+                    suspended: peer.suspended,
+                    time: peer.time,
+                    date: peer.date,
+                })
+                .collect(),
+            Err(error) => {
+                tracing::error!(command = self.command, %error, "dns cluster peers unreadable");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn add_peer(
+        &mut self,
+        host: String,
+        port: String,
+        user: String,
+        password: String,
+        type_: String,
+        dns_user: String,
+    ) -> Result<(), types::Outcome> {
+        // Only commands that hold the global lock may change the peer list.
+        if !self.writes_system() {
+            return Err(cluster_refusal(&self.command));
+        }
+        // The work runs as its own task: should the command hit its time limit, the
+        // registration still completes (and is logged) instead of stopping half-way.
+        let cluster = self.services.cluster.clone();
+        let task = tokio::spawn(async move {
+            cluster
+                .add_peer(&host, &port, &user, &password, &type_, &dns_user)
+                .await
+        });
+        finish_task(task.await)
+    }
+
+    async fn delete_peer(&mut self, host: String) -> Result<(), types::Outcome> {
+        if !self.writes_system() {
+            return Err(cluster_refusal(&self.command));
+        }
+        self.services
+            .cluster
+            .delete_peer(&host)
+            .await
+            .map_err(to_wit_outcome)
+    }
+
+    async fn sync(&mut self, host: String) -> Result<(), types::Outcome> {
+        if !self.writes_system() {
+            return Err(cluster_refusal(&self.command));
+        }
+        let cluster = self.services.cluster.clone();
+        let task = tokio::spawn(async move { cluster.sync(&host).await });
+        finish_task(task.await)
+    }
+
+    async fn changed(&mut self, domain: String) {
+        if self.scope.user.is_some() && !self.journal.cluster.contains(&domain) {
+            self.journal.cluster.push(domain);
+        }
     }
 }

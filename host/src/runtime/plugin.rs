@@ -27,6 +27,7 @@ const HEARTH_INTERFACES: &[&str] = &[
     "hearth:plugin/names",
     "hearth:plugin/services",
     "hearth:plugin/commands",
+    "hearth:plugin/cluster",
 ];
 
 /// How much guest stderr is kept for the log per invocation.

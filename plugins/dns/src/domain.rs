@@ -141,6 +141,7 @@ pub fn add_dns_domain(call: &Call) -> CmdResult {
     common::bump(call, "U_DNS_RECORDS", count as i64)?;
     hosting::restart(restart, &["dns"])?;
     common::history(call, &format!("Added new DNS domain (Name: {domain})."))?;
+    hearth_sdk::cluster::changed(&domain);
     Ok(String::new())
 }
 
@@ -219,14 +220,29 @@ pub fn delete_dns_domain(call: &Call) -> CmdResult {
         index,
     } = target(call, user, &domain, Some(restart))?;
     hosting::check_demo_mode(&settings)?;
+    remove_domain(call, user, &domain, &mut domains, index)?;
+    hosting::restart(restart, &["dns"])?;
+    hearth_sdk::cluster::changed(&domain);
+    Ok(String::new())
+}
 
+/// The action of `v-delete-dns-domain` once every check has passed: the `dns.conf` line,
+/// the records file, the zone file, the registry claim, the counters and the history entry.
+pub fn remove_domain(
+    call: &Call,
+    user: &str,
+    domain: &str,
+    domains: &mut Vec<Record>,
+    index: usize,
+) -> Result<(), CmdError> {
+    let domain = domain.to_string();
     let removed = domains.remove(index);
     let records = match hearth_sdk::fs::read_to_string(common::records_path(call, &domain)) {
         Ok(text) => common::line_count(&text),
         Err(_) => 0,
     };
     zone::remove(call, user, &domain)?;
-    common::save_domains(call, &domains)?;
+    common::save_domains(call, domains)?;
     match std::fs::remove_file(common::records_path(call, &domain)) {
         Ok(()) => {}
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -236,12 +252,10 @@ pub fn delete_dns_domain(call: &Call) -> CmdResult {
 
     common::bump(call, "U_DNS_DOMAINS", -1)?;
     common::bump(call, "U_DNS_RECORDS", -(records as i64))?;
-    hosting::restart(restart, &["dns"])?;
     if removed.value("SUSPENDED") == "yes" {
         common::bump(call, "SUSPENDED_DNS", -1)?;
     }
-    common::history(call, &format!("Deleted DNS zone (Name: {domain})."))?;
-    Ok(String::new())
+    common::history(call, &format!("Deleted DNS zone (Name: {domain})."))
 }
 
 /// Sets `SUSPENDED` on the domain and every record, bumps the serial and renders the zone
@@ -284,6 +298,7 @@ pub fn suspend_dns_domain(call: &Call) -> CmdResult {
     set_suspended(call, user, &domain, domains, index, "yes")?;
     common::bump(call, "SUSPENDED_DNS", 1)?;
     hosting::restart(restart, &["dns"])?;
+    hearth_sdk::cluster::changed(&domain);
     Ok(String::new())
 }
 
@@ -304,6 +319,7 @@ pub fn unsuspend_dns_domain(call: &Call) -> CmdResult {
     set_suspended(call, user, &domain, domains, index, "no")?;
     common::bump(call, "SUSPENDED_DNS", -1)?;
     hosting::restart(restart, &["dns"])?;
+    hearth_sdk::cluster::changed(&domain);
     Ok(String::new())
 }
 

@@ -5,10 +5,12 @@
 //! Every change renders the user's BIND zone file `<HOME>/conf/dns/<DOMAIN>.db` and queues a
 //! DNS reload; what a command may touch is declared in the table below.
 
+mod cluster;
 mod common;
 mod domain;
 mod list;
 mod record;
+mod remote;
 mod validate;
 mod zone;
 
@@ -62,6 +64,30 @@ const fn listing(
         system_dirs: &[],
         mutating: false,
         secret_args: &[],
+        handler,
+    }
+}
+
+/// A command that changes the cluster: run by the host's `cluster` interface, which alone
+/// writes `conf/dns-cluster.conf` and `hestia.conf`'s `DNS_CLUSTER`; the read-write `conf`
+/// grant makes it run under the global lock.
+const fn cluster_admin(
+    name: &'static str,
+    usage: &'static str,
+    min_args: u32,
+    secret_args: &'static [u32],
+    handler: fn(&hearth_sdk::Call) -> hearth_sdk::CmdResult,
+) -> Command {
+    Command {
+        name,
+        usage,
+        min_args,
+        user_arg: 0,
+        user_access: Access::None,
+        home_access: Access::None,
+        system_dirs: &[("conf", Access::ReadWrite)],
+        mutating: true,
+        secret_args,
         handler,
     }
 }
@@ -135,7 +161,99 @@ pub const COMMANDS: &[Command] = &[
         2,
         list::list_dns_records,
     ),
+    changing(
+        "v-insert-dns-domain",
+        "USER DATA [SRC] [FLUSH] [RESTART]",
+        2,
+        &[CONF],
+        cluster::insert_dns_domain,
+    ),
+    changing(
+        "v-insert-dns-records",
+        "USER DOMAIN DATA_FILE [RESTART]",
+        3,
+        &[CONF],
+        cluster::insert_dns_records,
+    ),
+    changing(
+        "v-insert-dns-record",
+        "USER DOMAIN DATA [RESTART]",
+        3,
+        &[CONF],
+        cluster::insert_dns_record,
+    ),
+    changing(
+        "v-delete-dns-domains-src",
+        "USER SRC [RESTART]",
+        2,
+        &[CONF],
+        cluster::delete_dns_domains_src,
+    ),
+    changing(
+        "v-rebuild-dns-domain",
+        "USER DOMAIN [RESTART] [UPDATE_SERIAL]",
+        2,
+        &[CONF],
+        cluster::rebuild_dns_domain,
+    ),
+    changing(
+        "v-rebuild-dns-domains",
+        "USER [RESTART] [UPDATE_SERIAL]",
+        1,
+        &[CONF],
+        cluster::rebuild_dns_domains,
+    ),
+    Command {
+        name: "v-add-cron-restart-job",
+        usage: "",
+        min_args: 0,
+        user_arg: 0,
+        user_access: Access::None,
+        home_access: Access::None,
+        // Reads the root user's cron jobs and adds one through `v-add-cron-job`, which an
+        // admin command may only call under the global lock.
+        system_dirs: &[CONF, ("data/users", Access::ReadWrite)],
+        mutating: true,
+        secret_args: &[],
+        handler: cluster::add_cron_restart_job,
+    },
+    cluster_admin(
+        "v-add-remote-dns-host",
+        "HOST PORT USER [PASSWORD] [TYPE] [DNS_USER]",
+        3,
+        &[3, 4],
+        remote::add_remote_dns_host,
+    ),
+    cluster_admin(
+        "v-delete-remote-dns-host",
+        "HOST",
+        1,
+        &[],
+        remote::delete_remote_dns_host,
+    ),
+    cluster_admin(
+        "v-sync-dns-cluster",
+        "[HOST]",
+        0,
+        &[],
+        remote::sync_dns_cluster,
+    ),
+    Command {
+        name: "v-list-remote-dns-hosts",
+        usage: "[FORMAT]",
+        min_args: 0,
+        user_arg: 0,
+        user_access: Access::None,
+        home_access: Access::None,
+        system_dirs: &[],
+        mutating: false,
+        secret_args: &[],
+        handler: remote::list_remote_dns_hosts,
+    },
 ];
+
+/// `v-insert-dns-records` takes the records file a master made with `v-make-tmp-file`.
+const FILE_ARGS: &[(&str, &[u32])] = &[("v-insert-dns-records", &[3])];
 
 hearth_sdk::plugin!(
     name: "dns",
@@ -149,5 +267,14 @@ hearth_sdk::plugin!(
             "hearth:plugin/services",
             "changed zones are reloaded in BIND (the RESTART argument, Hestia's v-restart-dns)",
         ),
+        (
+            "hearth:plugin/cluster",
+            "DNS changes are pushed to the DNS cluster's peers, and the remote-host commands manage them (Hestia's func/remote.sh)",
+        ),
+        (
+            "hearth:plugin/commands",
+            "v-add-cron-restart-job adds its job with v-add-cron-job",
+        ),
     ],
+    file_args: FILE_ARGS,
 );

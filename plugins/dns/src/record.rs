@@ -229,6 +229,7 @@ pub fn add_dns_record(call: &Call) -> CmdResult {
     commit(call, user, &domain, &mut zone)?;
     common::bump(call, "U_DNS_RECORDS", 1)?;
     hosting::restart(restart, &["dns"])?;
+    hearth_sdk::cluster::changed(&domain);
     if call.arg(10) != "yes" {
         common::history(
             call,
@@ -317,6 +318,7 @@ pub fn change_dns_record(call: &Call) -> CmdResult {
     zone.records[position] = record_line(id, &record, &rtype, &priority, &value, ttl);
     commit(call, user, &domain, &mut zone)?;
     hosting::restart(restart, &["dns"])?;
+    hearth_sdk::cluster::changed(&domain);
     common::history(
         call,
         &format!(
@@ -366,6 +368,7 @@ pub fn delete_dns_record(call: &Call) -> CmdResult {
     commit(call, user, &domain, &mut zone)?;
     common::bump(call, "U_DNS_RECORDS", -1)?;
     hosting::restart(restart, &["dns"])?;
+    hearth_sdk::cluster::changed(&domain);
     if call.arg(5) != "yes" {
         common::history(
             call,

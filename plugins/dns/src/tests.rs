@@ -487,3 +487,180 @@ fn quiet_calls_leave_no_history() {
     assert_eq!(t.read("user/history.log"), "");
     assert_eq!(t.records().len(), 3);
 }
+
+/// The receiving side of the DNS cluster, as a master's `func/remote.sh` calls it: all
+/// eight arguments, many empty.
+mod cluster {
+    use super::*;
+
+    fn run8(t: &Tree, command: &str, args: &[&str]) -> (u8, String) {
+        let mut all = args.to_vec();
+        all.resize(8, "");
+        t.run(command, &all)
+    }
+
+    const LINE: &str = "DOMAIN='example.com' IP='192.0.2.9' TPL='default' TTL='3600' EXP='2031-01-01' \
+        SOA='ns1.example.net' SERIAL='2030010107' SRC='' RECORDS='1' DNSSEC='no' KEY='' \
+        SLAVE='no' MASTER='' SUSPENDED='no' TIME='09:00:00' DATE='2030-01-01'";
+
+    #[test]
+    fn insert_domain_replaces_the_line_with_the_masters_values() {
+        let t = tree();
+        // FLUSH=no on an existing domain: it must be new.
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-domain",
+                &["alice", LINE, "master1", "no", "no"]
+            ),
+            (4, "Error: DNS domain example.com exists".to_string())
+        );
+        // FLUSH '' (Hestia sends ' ', PHP trims it): the line is replaced.
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-domain",
+                &["alice", LINE, "master1", "", "no"]
+            ),
+            (0, String::new())
+        );
+        let domain = t.domain();
+        assert_eq!(domain.value("IP"), "192.0.2.9");
+        assert_eq!(domain.value("SERIAL"), "2030010107");
+        assert_eq!(domain.value("SRC"), "master1");
+        assert_ne!(domain.value("DATE"), "2030-01-01");
+        let keys: Vec<&str> = domain.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, crate::cluster::tests_domain_keys());
+        // The records stay until FLUSH=records.
+        assert_eq!(t.records().len(), 3);
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-domain",
+                &["alice", LINE, "master1", "records", "no"]
+            ),
+            (0, String::new())
+        );
+        assert!(t.records().is_empty());
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-domain",
+                &["alice", "DOMAIN='example.com", "m", "", "no"]
+            ),
+            (
+                2,
+                "Error: Invalid object format: DOMAIN='example.com".to_string()
+            )
+        );
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-domain",
+                &["alice", LINE, "m", "", "bogus"]
+            )
+            .0,
+            2
+        );
+    }
+
+    #[test]
+    fn insert_records_takes_the_whole_file_and_rebuild_keeps_the_serial() {
+        let t = tree();
+        let file = "ID='2' RECORD='@' TYPE='NS' PRIORITY='' VALUE='ns9.example.net.' SUSPENDED='no' TIME='09:00:00' DATE='2030-01-01'\n\
+                    ID='1' RECORD='www' TYPE='A' PRIORITY='' VALUE='192.0.2.77' SUSPENDED='no' TIME='09:00:00' DATE='2030-01-01'\n";
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-records",
+                &["alice", "example.com", file, "no"]
+            ),
+            (0, String::new())
+        );
+        let ids: Vec<String> = t
+            .records()
+            .iter()
+            .map(|r| r.value("ID").to_string())
+            .collect();
+        assert_eq!(ids, ["1", "2"]);
+        // A path whose file never arrived changes nothing (Hestia's `[ -e FILE ]`).
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-records",
+                &["alice", "example.com", "/tmp/vst-sync.x", "no"]
+            ),
+            (0, String::new())
+        );
+        assert_eq!(t.records().len(), 2);
+        // A bad line refuses the whole file.
+        let (code, _) = run8(
+            &t,
+            "v-insert-dns-records",
+            &[
+                "alice",
+                "example.com",
+                "ID='3' RECORD='a b' TYPE='A' VALUE='1.2.3.4'\n",
+                "no",
+            ],
+        );
+        assert_eq!(code, 2);
+        assert_eq!(t.records().len(), 2);
+        // One record, replacing the same ID.
+        let changed = "ID='1' RECORD='www' TYPE='A' PRIORITY='' VALUE='192.0.2.78' SUSPENDED='no' TIME='09:00:00' DATE='2030-01-01'";
+        assert_eq!(
+            run8(
+                &t,
+                "v-insert-dns-record",
+                &["alice", "example.com", changed, "no"]
+            ),
+            (0, String::new())
+        );
+        assert_eq!(t.records().len(), 2);
+        assert_eq!(t.records()[0].value("VALUE"), "192.0.2.78");
+        // UPDATE_SERIAL=no keeps the master's serial; RECORDS and the counters follow.
+        assert_eq!(
+            run8(
+                &t,
+                "v-rebuild-dns-domain",
+                &["alice", "example.com", "no", "no"]
+            ),
+            (0, String::new())
+        );
+        let domain = t.domain();
+        assert_eq!(domain.value("SERIAL"), "2000010101");
+        assert_eq!(domain.value("RECORDS"), "2");
+        assert_eq!(t.user_value("U_DNS_RECORDS"), "2");
+        assert_eq!(t.user_value("U_DNS_DOMAINS"), "1");
+        let zone = std::fs::read_to_string(zone_path(&t.root)).unwrap();
+        assert!(zone.contains("2000010101"), "{zone}");
+        assert!(zone.contains("www\t14400\tIN\tA\t\t192.0.2.78\n"), "{zone}");
+        // v-rebuild-dns-domains: UPDATE_SERIAL is `${3-no}`: absent keeps it, an empty
+        // argument (as a master sends) raises it.
+        assert_eq!(
+            t.run("v-rebuild-dns-domains", &["alice", "no"]),
+            (0, String::new())
+        );
+        assert_eq!(t.domain().value("SERIAL"), "2000010101");
+        assert_eq!(
+            run8(&t, "v-rebuild-dns-domains", &["alice", "no"]),
+            (0, String::new())
+        );
+        assert!(t.domain().value("SERIAL").parse::<u64>().unwrap() > 2000010101);
+    }
+
+    #[test]
+    fn delete_by_source_refuses_an_empty_source() {
+        let t = tree();
+        assert_eq!(
+            run8(&t, "v-delete-dns-domains-src", &["alice", "", "no"]),
+            (2, "Error: invalid src format :: ".to_string())
+        );
+        // No domain from that source: nothing to do.
+        assert_eq!(
+            run8(&t, "v-delete-dns-domains-src", &["alice", "master9", "no"]),
+            (0, String::new())
+        );
+        assert_eq!(t.records().len(), 3);
+    }
+}

@@ -65,3 +65,18 @@ pub mod commands {
         (outcome.code, outcome.output)
     }
 }
+
+/// The DNS cluster: peers of `conf/dns-cluster.conf`, reached only through the host.
+pub mod cluster {
+    pub use crate::bindings::hearth::plugin::cluster::{Peer, add_peer, delete_peer, peers, sync};
+
+    /// Queues an incremental push of the invocation USER's DNS domain to the cluster once the
+    /// command succeeds. Outside the sandbox (native plugin tests) there is no cluster and
+    /// nothing happens.
+    pub fn changed(domain: &str) {
+        #[cfg(target_os = "wasi")]
+        crate::bindings::hearth::plugin::cluster::changed(domain);
+        #[cfg(not(target_os = "wasi"))]
+        let _ = domain;
+    }
+}

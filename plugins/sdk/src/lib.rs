@@ -42,7 +42,7 @@ mod host;
 
 pub use call::{Call, DataPaths};
 pub use code::{CmdError, CmdResult, ReturnCode};
-pub use host::{auth_log, commands, log, names, secrets, services};
+pub use host::{auth_log, cluster, commands, log, names, secrets, services};
 
 /// The bindings generated from `wit/plugin.wit`. Plugin code rarely needs them directly.
 pub mod bindings {
@@ -92,6 +92,19 @@ pub fn describe(
     commands: &[Command],
     interfaces: &[(&str, &str)],
 ) -> Manifest {
+    describe_with_files(name, version, commands, interfaces, &[])
+}
+
+/// [`describe`] plus, per command name, the 1-based positions of its `/tmp/<name>` file
+/// arguments (the manifest's `file-args`): the host passes the whole `v-make-tmp-file`
+/// contents there.
+pub fn describe_with_files(
+    name: &str,
+    version: &str,
+    commands: &[Command],
+    interfaces: &[(&str, &str)],
+    file_args: &[(&str, &[u32])],
+) -> Manifest {
     Manifest {
         name: name.to_string(),
         version: version.to_string(),
@@ -114,6 +127,11 @@ pub fn describe(
                     .collect(),
                 mutating: command.mutating,
                 secret_args: command.secret_args.to_vec(),
+                file_args: file_args
+                    .iter()
+                    .find(|(named, _)| *named == command.name)
+                    .map(|(_, positions)| positions.to_vec())
+                    .unwrap_or_default(),
             })
             .collect(),
         interfaces: interfaces
@@ -184,6 +202,29 @@ macro_rules! plugin {
         impl $crate::bindings::Guest for HearthPlugin {
             fn describe() -> $crate::bindings::hearth::plugin::types::Manifest {
                 $crate::describe($name, env!("CARGO_PKG_VERSION"), $commands, $interfaces)
+            }
+
+            fn run(
+                invocation: $crate::bindings::hearth::plugin::types::Invocation,
+            ) -> $crate::bindings::hearth::plugin::types::Outcome {
+                $crate::run($commands, invocation)
+            }
+        }
+
+        $crate::bindings::__export_command_plugin!(HearthPlugin with_types_in $crate::bindings);
+    };
+    (name: $name:expr, commands: $commands:expr, interfaces: $interfaces:expr, file_args: $files:expr $(,)?) => {
+        struct HearthPlugin;
+
+        impl $crate::bindings::Guest for HearthPlugin {
+            fn describe() -> $crate::bindings::hearth::plugin::types::Manifest {
+                $crate::describe_with_files(
+                    $name,
+                    env!("CARGO_PKG_VERSION"),
+                    $commands,
+                    $interfaces,
+                    $files,
+                )
             }
 
             fn run(
