@@ -27,6 +27,7 @@ const HEARTH_INTERFACES: &[&str] = &[
     "hearth:plugin/names",
     "hearth:plugin/services",
     "hearth:plugin/commands",
+    "hearth:plugin/nodes",
 ];
 
 /// How much guest stderr is kept for the log per invocation.
@@ -43,6 +44,7 @@ pub const SYSTEM_DIRS: &[&str] = &[
     "data/templates",
     "data/ips",
     "home",
+    "owp",
 ];
 
 /// A plugin's bytes and the name it is known by.
