@@ -115,6 +115,9 @@ fn connect_row(ctx: &Ctx, mut row: Record, new: bool) -> Result<Reply, CmdError>
     ctx.save(&HARDWARE_SERVERS, &servers)?;
     if let Err(error) = node::version(id) {
         ctx.save(&HARDWARE_SERVERS, &previous)?;
+        if new {
+            ctx.release_id(&HARDWARE_SERVERS, id)?;
+        }
         let mut errors = Errors::default();
         match error {
             NodeError::Unreachable(_) => errors.add("host", ctx.message("connection_failed")),

@@ -321,6 +321,18 @@ impl Ctx {
         Ok(id)
     }
 
+    /// Gives back the id [`Ctx::next_id`] just handed out, when nothing was saved with it.
+    pub fn release_id(&self, table: &Table, id: i64) -> Result<(), CmdError> {
+        let path = self.dir.join("sequences.conf");
+        let mut sequences = fs::read_source(&path)?;
+        let key = table.file.trim_end_matches(".conf");
+        if sequences.value(key) == id.to_string() {
+            sequences.set(key, (id - 1).to_string());
+            fs::write_source(&path, &sequences)?;
+        }
+        Ok(())
+    }
+
     /// Records an event (`EventLog.info`/`EventLog.error`), keeping the newest 1000.
     pub fn event(
         &self,
