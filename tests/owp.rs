@@ -1000,3 +1000,103 @@ fn backups_are_tasks_and_stay_with_their_owner() {
         doc("<nil_classes type=\"array\"/>\n")
     );
 }
+
+/// A server with OWP's plain-HTTP listener (`owp_listen`) and two nodes: the child, its OWP
+/// port, and the folder to remove.
+struct HttpServer {
+    child: std::process::Child,
+    port: u16,
+    base: std::path::PathBuf,
+}
+
+impl HttpServer {
+    fn start() -> Self {
+        let base = temp_dir("hearth-owp-http-");
+        let data = base.join("data");
+        init(&data, Some(ADMIN_PASSWORD));
+        fixtures(&data, 7767, "secretkey1");
+        append(
+            &data,
+            "hardware_servers.conf",
+            &["id='2' host='rock.lan' auth_key='secretkey2' daemon_port='7767' description='second' use_ssl='true' vswap='false'".into()],
+        );
+        let config = base.join("hearth.toml");
+        std::fs::write(
+            &config,
+            "owp_listen = \"127.0.0.1:0\"\n[abuse]\nmax_failures = 1000000\n",
+        )
+        .expect("write the config");
+        let (child, _, lines) = spawn_serve(&data, &base.join("server.log"), Some(&config));
+        let port = lines
+            .iter()
+            .find_map(|line| line.strip_prefix("owp listening on http://127.0.0.1:"))
+            .and_then(|port| port.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no OWP listener announced: {lines:?}"));
+        HttpServer { child, port, base }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        sigterm(self.child.id());
+        let _ = wait_timeout(&mut self.child, Duration::from_secs(30));
+        let _ = std::fs::remove_dir_all(&self.base);
+    }
+}
+
+/// Runs one of OWP's client samples (`tests/clients/owp/`) against the plain-HTTP listener.
+fn run_owp_sample(program: &str, name: &str, server: &HttpServer) -> Output {
+    let mut command = clients_command(program, &[]);
+    command
+        .arg(sample(&format!("owp/{name}")))
+        .env("OWP_HOST", "127.0.0.1")
+        .env("OWP_PORT", server.port.to_string())
+        .env("OWP_USER", ADMIN.0)
+        .env("OWP_PASSWORD", ADMIN.1);
+    let output = run(&mut command);
+    assert_eq!(output.code, 0, "{name} failed: {output:?}");
+    output
+}
+
+#[test]
+fn owp_ruby_and_php_samples_print_the_hosts() {
+    let server = HttpServer::start();
+    for (program, name) in [("ruby", "client.rb"), ("php", "client.php")] {
+        let output = run_owp_sample(program, name, &server);
+        assert!(
+            output.stdout.starts_with(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hardware_servers type=\"array\">\n"
+            ),
+            "{name}: {output:?}"
+        );
+        assert!(
+            output
+                .stdout
+                .ends_with("</hardware_servers>\nserver: note.lan\nserver: rock.lan\n"),
+            "{name}: {output:?}"
+        );
+    }
+    // The plain listener serves OWP only, never Hestia's /api/.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let status = runtime.block_on(async {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .post(format!("http://127.0.0.1:{}/api/", server.port))
+            .form(&[
+                ("user", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("cmd", "v-list-users"),
+            ])
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 404);
+}

@@ -138,6 +138,12 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
         abuse: config.abuse.clone(),
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
+    if let Some(owp_listen) = &config.owp_listen {
+        let owp_addr: SocketAddr = owp_listen
+            .parse()
+            .with_context(|| format!("invalid owp_listen address {owp_listen}"))?;
+        hearth::server::serve_owp_http(hearth.clone(), owp_addr).await?;
+    }
     hearth::server::serve(hearth, addr, data_dir).await?;
     Ok(())
 }

@@ -26,6 +26,15 @@ pub fn router(hearth: Arc<Hearth>) -> Router {
         .with_state(hearth)
 }
 
+/// OWP's Remote API routes alone, for the plain-HTTP listener (`owp_listen`).
+pub fn owp_router(hearth: Arc<Hearth>) -> Router {
+    Router::new()
+        .route("/api/{controller}", any(owp::handle))
+        .route("/api/{controller}/{method}", any(owp::handle))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(hearth)
+}
+
 /// The service to hand to a server: the router with the peer address available.
 pub fn make_service(
     hearth: Arc<Hearth>,
