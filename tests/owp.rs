@@ -1100,3 +1100,203 @@ fn owp_ruby_and_php_samples_print_the_hosts() {
     });
     assert_eq!(status, 404);
 }
+
+#[test]
+fn users_and_ip_pools_update_and_delete() {
+    let s = server();
+    let id = created_id(&xml_ok(get(
+        s,
+        "/api/users/create?login=grace&password=grace-pass1&role_id=2&email=grace%40example.com",
+        ADMIN,
+    )));
+    assert_eq!(
+        xml_ok(get(
+            s,
+            &format!("/api/users/update?id={id}&email=bad&contact_name=G"),
+            ADMIN
+        )),
+        invalid(&[("email", "is invalid")])
+    );
+    assert_eq!(
+        xml_ok(get(
+            s,
+            &format!("/api/users/update?id={id}&password=grace-pass2&contact_name=Grace%20H"),
+            ADMIN
+        )),
+        created(id)
+    );
+    assert_eq!(
+        get(
+            s,
+            "/api/virtual_servers/own_servers",
+            ("grace", "grace-pass1")
+        )
+        .status,
+        401
+    );
+    assert_eq!(
+        get(
+            s,
+            "/api/virtual_servers/own_servers",
+            ("grace", "grace-pass2")
+        )
+        .status,
+        200
+    );
+    let user = xml_ok(get(s, &format!("/api/users/get?id={id}"), ADMIN));
+    assert!(
+        user.contains("<contact_name>Grace H</contact_name>"),
+        "{user}"
+    );
+    let events = xml_ok(get(s, "/api/event_log/list", ADMIN));
+    assert!(
+        events.contains("<t_message>User grace was updated.</t_message>"),
+        "{events}"
+    );
+
+    let pool = created_id(&xml_ok(get(
+        s,
+        "/api/ip_pools/create?first_ip=10.2.0.1&last_ip=10.2.0.5&hardware_server_id=1",
+        ADMIN,
+    )));
+    assert_eq!(
+        xml_ok(get(
+            s,
+            &format!("/api/ip_pools/update?id={pool}&last_ip=nonsense"),
+            ADMIN
+        )),
+        invalid(&[("last_ip", "Incorrect IP address.")])
+    );
+    assert_eq!(
+        xml_ok(get(
+            s,
+            &format!("/api/ip_pools/update?id={pool}&last_ip=10.2.0.9"),
+            ADMIN
+        )),
+        created(pool)
+    );
+    let list = xml_ok(get(s, "/api/ip_pools/list", ADMIN));
+    assert!(
+        list.contains("<last_ip>10.2.0.9</last_ip>")
+            && list.contains("<hardware_server_id type=\"integer\">1</hardware_server_id>"),
+        "{list}"
+    );
+    assert_eq!(
+        xml_ok(get(s, &format!("/api/ip_pools/delete?id={pool}"), ADMIN)),
+        status(true)
+    );
+    assert_eq!(
+        xml_ok(get(s, &format!("/api/ip_pools/get?id={pool}"), ADMIN)),
+        error("object_not_found", "Object not found.")
+    );
+}
+
+#[test]
+fn node_methods_sync_limits_reinstall_update_disconnect() {
+    let (s, node) = node_server("methods-node-key-0123456789abcdef");
+    assert!(
+        xml_ok(get(&s, "/api/hardware_servers/get?id=1", ADMIN))
+            .contains("<description>test node</description>")
+    );
+    // A container made on the node itself is imported by sync.
+    node.lock().containers.insert(
+        "300".into(),
+        owp_node::Container {
+            hostname: "imported.lan".into(),
+            ips: vec!["10.3.0.1".into()],
+            running: true,
+            ostemplate: "debian-7.0-x86_64".into(),
+            config: "basic".into(),
+            root_password: None,
+        },
+    );
+    assert_eq!(
+        xml_ok(get(&s, "/api/hardware_servers/sync?id=1", ADMIN)),
+        status(true)
+    );
+    let listed = xml_ok(get(&s, "/api/hardware_servers/virtual_servers?id=1", ADMIN));
+    assert!(
+        listed.contains("<host_name>imported.lan</host_name>")
+            && listed.contains("<state>running</state>"),
+        "{listed}"
+    );
+    let ve = field(&listed, "id").parse::<i64>().expect("id");
+    assert_eq!(
+        xml_ok(get(
+            &s,
+            &format!("/api/virtual_servers/update?id={ve}&host_name=renamed.lan&user_id=2"),
+            ADMIN
+        )),
+        created(ve)
+    );
+    assert_eq!(
+        node.container("300").expect("container").hostname,
+        "renamed.lan"
+    );
+    let limits = xml_ok(get(
+        &s,
+        &format!("/api/virtual_servers/get_advanced_limits?id={ve}"),
+        JOHN,
+    ));
+    assert!(limits.starts_with(&doc("<limits type=\"array\">\n  <limit>\n    <name>KMEMSIZE</name>\n    <soft_limit>11055923</soft_limit>\n    <hard_limit>11377049</hard_limit>\n  </limit>\n")), "{limits}");
+    assert!(limits.contains("<name>NUMPROC</name>\n    <soft_limit>240</soft_limit>\n    <hard_limit>240</hard_limit>"), "{limits}");
+    assert!(
+        limits.contains(
+            "<name>SHMPAGES</name>\n    <soft_limit></soft_limit>\n    <hard_limit></hard_limit>"
+        ),
+        "{limits}"
+    );
+    assert_eq!(limits.matches("<limit>").count(), 20);
+    let stats = xml_ok(get(
+        &s,
+        &format!("/api/virtual_servers/get_stats?id={ve}"),
+        JOHN,
+    ));
+    assert!(
+        stats.contains("<parameter>cpu_load_average</parameter>\n    <value>-</value>"),
+        "{stats}"
+    );
+    assert_eq!(
+        xml_ok(get(
+            &s,
+            &format!("/api/virtual_servers/restart?id={ve}"),
+            JOHN
+        )),
+        status(true)
+    );
+    assert_eq!(
+        xml_ok(get(
+            &s,
+            &format!(
+                "/api/virtual_servers/reinstall?id={ve}&password=newroot1&orig_os_template=centos-5-x86_64"
+            ),
+            JOHN
+        )),
+        doc("<hash>\n  <success type=\"boolean\">true</success>\n</hash>\n")
+    );
+    let container = node.container("300").expect("reinstalled");
+    assert_eq!(
+        (
+            container.ostemplate.as_str(),
+            container.running,
+            container.root_password.as_deref()
+        ),
+        ("centos-5-x86_64", true, Some("newroot1"))
+    );
+    assert_eq!(
+        xml_ok(get(&s, "/api/hardware_servers/disconnect?id=1", ADMIN)),
+        status(true)
+    );
+    assert_eq!(
+        xml_ok(get(&s, "/api/hardware_servers/list", ADMIN)),
+        doc("<hardware_servers type=\"array\"/>\n")
+    );
+    assert_eq!(
+        xml_ok(get(&s, &format!("/api/virtual_servers/get?id={ve}"), ADMIN)),
+        error("object_not_found", "Object not found.")
+    );
+    assert!(
+        node.container("300").is_some(),
+        "disconnect leaves the node's containers alone"
+    );
+}
