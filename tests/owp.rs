@@ -733,6 +733,21 @@ fn a32_whmcs_flow_against_a_node() {
     )));
     let created = xml_ok(get(&s, &format!("/api/virtual_servers/get?id={ve}"), ADMIN));
     assert_eq!(field(&created, "identity"), "1");
+    // The `basic` template's defaults: nameserver, disk (KB → MB), memory (pages → MB), CPU.
+    assert_eq!(
+        (
+            field(&created, "nameserver"),
+            field(&created, "diskspace"),
+            field(&created, "memory"),
+            field(&created, "cpu_units")
+        ),
+        (
+            "8.8.8.8".to_string(),
+            "2252".to_string(),
+            "272".to_string(),
+            "1000".to_string()
+        )
+    );
     assert_eq!(field(&created, "state"), "stopped");
     let container = node
         .container("1")

@@ -47,6 +47,9 @@ const VZ_CONF: &str = "VE_ROOT=/vz/root/$VEID\nVE_PRIVATE=/vz/private/$VEID\nTEM
 
 const VE_CONF: &str = "KMEMSIZE=\"11055923:11377049\"\nLOCKEDPAGES=\"256:256\"\nNUMPROC=\"240\"\nSHMPAGES=\"unlimited\"\n";
 
+/// The `basic` server template.
+const BASIC_SAMPLE: &str = "ONBOOT=\"yes\"\nNAMESERVER=\"8.8.8.8\"\nDISKSPACE=\"2097152:2306867\"\nPRIVVMPAGES=\"65536:69632\"\nCPUUNITS=\"1000\"\n";
+
 impl Node {
     /// Starts the daemon on a loopback port OWP accepts (1024..49151).
     pub fn start(key: &str) -> Self {
@@ -373,6 +376,7 @@ fn exec(node: &mut NodeState, command: &str, args: &str) -> (i32, String) {
         }
         "test" if args == "-d /proc/vz/vswap" => (0, String::new()),
         "cat" if args == "/etc/vz/vz.conf" => (0, VZ_CONF.into()),
+        "cat" if args == "/etc/vz/conf/ve-basic.conf-sample" => (0, BASIC_SAMPLE.into()),
         "cat" => {
             let id = args
                 .strip_prefix("/etc/vz/conf/")

@@ -300,6 +300,74 @@ fn node_of(ctx: &Ctx, row: &Record) -> Result<Option<Record>, CmdError> {
         .find(|s| id.is_some() && int(s, "id") == id))
 }
 
+/// The hard part of a `soft:hard` (or single) vzctl value; `None` for `unlimited`.
+fn hard_limit(value: &str) -> Option<i64> {
+    let hard = value.rsplit(':').next()?.trim();
+    hard.parse().ok()
+}
+
+/// The defaults a server template gives (`ServerTemplate#get_advanced_limit`-style reading
+/// of `/etc/vz/conf/ve-<name>.conf-sample` on a node that has it).
+fn template_defaults(ctx: &Ctx, name: &str, row: &mut Record) -> Result<(), CmdError> {
+    let Some(template) = ctx
+        .load(&store::SERVER_TEMPLATES)?
+        .into_iter()
+        .find(|t| !name.is_empty() && t.value("name") == name)
+    else {
+        return Ok(());
+    };
+    let node_id = int(&template, "hardware_server_id").unwrap_or(0);
+    let Ok(text) = node::exec(
+        node_id,
+        "cat",
+        &format!("/etc/vz/conf/ve-{}.conf-sample", shell_word(name)),
+    ) else {
+        return Ok(());
+    };
+    let sample = conf::parse_source(&text).unwrap_or_default();
+    if let Some(ns) = sample.get("NAMESERVER") {
+        row.set("nameserver", ns);
+    }
+    if let Some(search) = sample.get("SEARCHDOMAIN") {
+        row.set("search_domain", search);
+    }
+    if let Some(onboot) = sample.get("ONBOOT") {
+        row.set("start_on_boot", (onboot == "yes").to_string());
+    }
+    if let Some(disk) = sample.get("DISKSPACE") {
+        row.set(
+            "diskspace",
+            (hard_limit(disk).unwrap_or(0) / 1024).to_string(),
+        );
+    }
+    let pages_mb = |key: &str| {
+        sample
+            .get(key)
+            .map(|v| hard_limit(v).unwrap_or(0) * 4 / 1024)
+    };
+    match (pages_mb("SWAPPAGES"), pages_mb("PHYSPAGES")) {
+        (Some(swap), Some(physical)) if swap > 0 => {
+            row.set("vswap", swap.to_string());
+            row.set("memory", physical.to_string());
+        }
+        _ => {
+            if let Some(memory) = pages_mb("PRIVVMPAGES") {
+                row.set("memory", memory.to_string());
+            }
+        }
+    }
+    for (key, column) in [
+        ("CPUUNITS", "cpu_units"),
+        ("CPUS", "cpus"),
+        ("CPULIMIT", "cpu_limit"),
+    ] {
+        if let Some(value) = sample.get(key) {
+            row.set(column, store::ruby_to_i(value).to_string());
+        }
+    }
+    Ok(())
+}
+
 pub fn create(ctx: &Ctx) -> Result<Reply, CmdError> {
     let mut row = Record::new();
     for (key, value) in [
@@ -312,6 +380,8 @@ pub fn create(ctx: &Ctx) -> Result<Reply, CmdError> {
     ] {
         row.set(key, value);
     }
+    // Explicit parameters override what the server template says.
+    template_defaults(ctx, ctx.text("orig_server_template"), &mut row)?;
     store::assign(ctx, &VIRTUAL_SERVERS, &mut row, FIELDS);
     store::assign(
         ctx,
