@@ -17,6 +17,7 @@ use support::*;
 
 const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
 const JOHN: (&str, &str) = ("john", "john-pass1");
+const MIA: (&str, &str) = ("mia", "mia-pass1");
 const XML_TYPE: &str = "application/xml; charset=utf-8";
 
 /// One answer.
@@ -1313,5 +1314,65 @@ fn node_methods_sync_limits_reinstall_update_disconnect() {
     assert!(
         node.container("300").is_some(),
         "disconnect leaves the node's containers alone"
+    );
+}
+
+#[test]
+fn user_managers_cannot_make_or_touch_superadmins() {
+    let server = Server::start_with(&[], |data| {
+        fixtures(data, 7767, "secretkey1");
+        let mia = hearth::secrets::hash_password(MIA.1);
+        append(
+            data,
+            "users.conf",
+            &[format!(
+                "id='4' login='mia' crypted_password='{mia}' role_id='3' enabled='true' created_at='2011-01-19T16:26:26Z'"
+            )],
+        );
+        // A custom role (made in OWP's admin UI): it manages users, it is no superadmin.
+        append(
+            data,
+            "roles.conf",
+            &["id='3' name='user_manager' built_in='false' limit_backups='0' permissions='manage_users'".into()],
+        );
+    });
+    let s = &server;
+    let denied = error("access_denied", "Access denied.");
+    assert_eq!(
+        xml_ok(get(
+            s,
+            "/api/users/create?login=eve&password=eve-pass1&role_id=1",
+            MIA
+        )),
+        denied
+    );
+    let harry = created_id(&xml_ok(get(
+        s,
+        "/api/users/create?login=harry&password=harry-pass1&role_id=2",
+        MIA,
+    )));
+    assert_eq!(
+        xml_ok(get(
+            s,
+            &format!("/api/users/update?id={harry}&role_id=1"),
+            MIA
+        )),
+        denied
+    );
+    assert_eq!(
+        xml_ok(get(s, "/api/users/update?id=1&password=taken-over1", MIA)),
+        denied
+    );
+    assert_eq!(xml_ok(get(s, "/api/users/disable?id=1", MIA)), denied);
+    assert_eq!(xml_ok(get(s, "/api/users/delete?id=1", MIA)), denied);
+    assert_eq!(
+        get(s, "/api/users/list", ADMIN).status,
+        200,
+        "admin keeps its password"
+    );
+    assert_eq!(xml_ok(get(s, "/api/hardware_servers/list", MIA)), denied);
+    assert_eq!(
+        xml_ok(get(s, &format!("/api/users/disable?id={harry}"), MIA)),
+        status(true)
     );
 }

@@ -35,6 +35,32 @@ pub fn get_by_login(ctx: &Ctx) -> Result<Reply, CmdError> {
     )
 }
 
+/// Whether `row`'s role makes a superadmin (`manage_hardware_servers`).
+fn superadmin_role(ctx: &Ctx, row: &Record) -> Result<bool, CmdError> {
+    let role = int(row, "role_id");
+    Ok(ctx.load(&ROLES)?.iter().any(|r| {
+        role.is_some()
+            && int(r, "id") == role
+            && r.value("permissions")
+                .split(',')
+                .any(|p| p == "manage_hardware_servers")
+    }))
+}
+
+/// Unlike OWP, a user manager who is not a superadmin can neither hand out a superadmin
+/// role nor change, disable or delete a superadmin: `access_denied`.
+fn escalates(ctx: &Ctx, rows: &[&Record]) -> Result<bool, CmdError> {
+    if ctx.caller.superadmin() {
+        return Ok(false);
+    }
+    for row in rows {
+        if superadmin_role(ctx, row)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// `/\A\w[\w\.\-_@]+\z/`.
 fn login_format(login: &str) -> bool {
     let word = |c: char| c.is_alphanumeric() || c == '_';
@@ -96,6 +122,9 @@ pub fn create(ctx: &Ctx) -> Result<Reply, CmdError> {
     row.set("login", ctx.text("login").to_lowercase());
     row.set("enabled", "true");
     store::assign(ctx, &USERS, &mut row, FIELDS);
+    if escalates(ctx, &[&row])? {
+        return Ok(Reply::Error("access_denied".into(), None));
+    }
     let password = ctx.text("password");
     let errors = validate(ctx, &row, Some(password), &users);
     if !errors.is_empty() {
@@ -118,11 +147,15 @@ pub fn update(ctx: &Ctx) -> Result<Reply, CmdError> {
     let Some(row) = ctx.find_by_param(&USERS, "id")? else {
         return Ok(store::not_found());
     };
+    let old = row.clone();
     let mut row = row;
     if let Some(login) = ctx.param("login") {
         row.set("login", login.to_lowercase());
     }
     store::assign(ctx, &USERS, &mut row, FIELDS);
+    if escalates(ctx, &[&old, &row])? {
+        return Ok(Reply::Error("access_denied".into(), None));
+    }
     let password = ctx.param("password").filter(|p| !p.is_empty());
     let errors = validate(ctx, &row, password, &users);
     if !errors.is_empty() {
@@ -148,6 +181,9 @@ pub fn delete(ctx: &Ctx) -> Result<Reply, CmdError> {
     let Some(row) = ctx.find_by_param(&USERS, "id")? else {
         return Ok(store::not_found());
     };
+    if escalates(ctx, &[&row])? {
+        return Ok(Reply::Error("access_denied".into(), None));
+    }
     if row.value("login") == "admin" {
         return Ok(store::status(false));
     }
@@ -163,6 +199,9 @@ fn set_enabled(ctx: &Ctx, enabled: bool) -> Result<Reply, CmdError> {
     let Some(mut row) = ctx.find_by_param(&USERS, "id")? else {
         return Ok(store::not_found());
     };
+    if escalates(ctx, &[&row])? {
+        return Ok(Reply::Error("access_denied".into(), None));
+    }
     row.set("enabled", enabled.to_string());
     row.set("updated_at", &ctx.now);
     let id = int(&row, "id");
