@@ -1376,3 +1376,58 @@ fn user_managers_cannot_make_or_touch_superadmins() {
         status(true)
     );
 }
+
+#[test]
+fn audit_records_and_the_locale_cookie() {
+    let s = server();
+    created_id(&xml_ok(get(
+        s,
+        "/api/users/create?login=ivan&password=ivan-secret9&role_id=2",
+        ADMIN,
+    )));
+    let audit = std::fs::read_to_string(s.data_dir().join("log/audit.jsonl")).expect("audit log");
+    assert!(
+        !audit.contains("ivan-secret9"),
+        "a password reached the audit log"
+    );
+    let record = audit
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|r| {
+            r["command"] == "owp-users-create" && r["args"].to_string().contains("login=ivan")
+        })
+        .expect("an audit record of users/create");
+    assert_eq!(record["principal"], "owp:admin");
+    assert_eq!(record["code"], 200);
+    assert!(
+        record["args"].to_string().contains("password=******"),
+        "{record}"
+    );
+    assert_eq!(
+        record["plugin_sha256"].as_str().map(str::len),
+        Some(64),
+        "{record}"
+    );
+    // OWP's `locale` cookie switches the language like `?locale=`.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let body = runtime.block_on(async {
+        reqwest::Client::builder()
+            .tls_danger_accept_invalid_certs(true)
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get(format!("https://127.0.0.1:{}/api/users/list", s.port()))
+            .basic_auth(JOHN.0, Some(JOHN.1))
+            .header("cookie", "theme=dark; locale=ru")
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body")
+    });
+    assert_eq!(body, error("access_denied", &refs("Доступ запрещен.")));
+}

@@ -19,7 +19,7 @@ use hearth_sdk::owp::{Reply, Value};
 
 use crate::audit::{AuditRecord, REDACTED};
 use crate::authlog;
-use crate::owp::{self, Account, Gate, Owned};
+use crate::owp::{self, Account, Owned};
 use crate::policy;
 use crate::service::Hearth;
 
@@ -153,8 +153,15 @@ pub async fn handle(
         .next()
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "index".to_string());
-    let locale = params.get("locale").cloned().unwrap_or_else(|| "en".into());
-    let mut principal = "-".to_string();
+    let locale = params
+        .get("locale")
+        .cloned()
+        .or_else(|| locale_cookie(&headers))
+        .unwrap_or_else(|| "en".into());
+    let mut audit = Audit {
+        principal: "-".to_string(),
+        plugin_sha256: None,
+    };
     let answer = answer(
         &hearth,
         &headers,
@@ -163,7 +170,7 @@ pub async fn handle(
         &method,
         &params,
         &locale,
-        &mut principal,
+        &mut audit,
     )
     .await;
     let audit_args: Vec<String> = params
@@ -185,15 +192,33 @@ pub async fn handle(
     hearth.audit().record(&AuditRecord {
         time: authlog::timestamp(),
         ip: &ip,
-        principal: &principal,
+        principal: &audit.principal,
         command: &format!("owp-{controller}-{method}"),
         args: audit_args,
         code,
         duration_us: started.elapsed().as_micros(),
-        plugin_sha256: None,
+        plugin_sha256: audit.plugin_sha256.as_deref(),
     });
     let json = params.get("format").is_some_and(|f| f == "json");
     respond(answer, &locale, json)
+}
+
+/// Who made a request and which plugin answered, for its audit record.
+struct Audit {
+    principal: String,
+    plugin_sha256: Option<String>,
+}
+
+/// The `locale` cookie OWP sets and honours.
+fn locale_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "locale")
+        .map(|(_, value)| value.to_string())
 }
 
 /// Turns an answer into the HTTP response.
@@ -276,7 +301,7 @@ async fn answer(
     method: &str,
     params: &Params,
     locale: &str,
-    principal: &mut String,
+    audit: &mut Audit,
 ) -> Answer {
     let Some(controller_gate) = owp::controller_gate(controller) else {
         return Answer::LoginRedirect;
@@ -295,7 +320,7 @@ async fn answer(
             return Answer::Error("internal_error".into(), None);
         }
     };
-    *principal = format!("owp:{}", account.login);
+    audit.principal = format!("owp:{}", account.login);
     if !controller_gate.allows(&account) {
         return Answer::Error("access_denied".into(), None);
     }
@@ -343,10 +368,15 @@ async fn answer(
             return Answer::Error("internal_error".into(), None);
         }
     }
-    run(
-        hearth, &account, controller, method, params, ip, locale, *gate,
-    )
-    .await
+    let command = format!("owp-{controller}-{method}");
+    let Some(resolved) = hearth.runtime().resolve(&command) else {
+        return Answer::Error(
+            "internal_error".into(),
+            Some(format!("{command} is not installed")),
+        );
+    };
+    audit.plugin_sha256 = Some(resolved.plugin.sha256().to_string());
+    run(hearth, &account, &resolved, params, ip, locale).await
 }
 
 /// Rails' `Array#to_sentence`: `a, b, and c`.
@@ -359,24 +389,16 @@ fn to_sentence(words: &[&str]) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs the method's command with the request context and reads its reply.
 async fn run(
     hearth: &Arc<Hearth>,
     account: &Account,
-    controller: &str,
-    method: &str,
+    resolved: &crate::runtime::ResolvedCommand,
     params: &Params,
     ip: &str,
     locale: &str,
-    _gate: Gate,
 ) -> Answer {
-    let command = format!("owp-{controller}-{method}");
-    let Some(resolved) = hearth.runtime().resolve(&command) else {
-        return Answer::Error(
-            "internal_error".into(),
-            Some(format!("{command} is not installed")),
-        );
-    };
+    let command = &resolved.spec().name;
     let root_user = match hearth.settings() {
         Ok(settings) => settings.root_user().to_string(),
         Err(error) => {
@@ -403,7 +425,7 @@ async fn run(
     });
     let owner = format!("owp:{}", account.login);
     let outcome = hearth
-        .execute(&owner, &resolved, &[context.to_string()], &root_user)
+        .execute(&owner, resolved, &[context.to_string()], &root_user)
         .await;
     if outcome.code != 0 {
         tracing::warn!(command, code = outcome.code, "OWP command failed");
