@@ -881,6 +881,34 @@ fn a32_whmcs_flow_against_a_node() {
             < position("vzctl set 1 --applyconfig basic --save")
     );
     assert!(position("vzctl stop 1") < position("vzctl destroy 1"));
+    // A node failure is an internal_error with OWP's command text, and an event.
+    node.lock().containers.insert(
+        "150".into(),
+        owp_node::Container {
+            hostname: String::new(),
+            ips: Vec::new(),
+            running: false,
+            ostemplate: String::new(),
+            config: String::new(),
+            root_password: None,
+        },
+    );
+    let message = "Command 'vzctl create 150 --ostemplate centos-5-x86_64 --config basic' execution failed with code 44\nOutput: Container private area /vz/private/150 already exists\n";
+    assert_eq!(
+        xml_ok(get(
+            &s,
+            "/api/virtual_servers/create?hardware_server_id=1&orig_os_template=centos-5-x86_64&orig_server_template=basic&identity=150",
+            ADMIN,
+        )),
+        doc(&format!(
+            "<error>\n  <code>internal_error</code>\n  <message>Internal error.</message>\n  <details>{message}</details>\n</error>\n"
+        ))
+    );
+    let events = xml_ok(get(&s, "/api/event_log/list", ADMIN));
+    assert!(
+        events.contains(&format!("<message>internal_error</message>\n    <t_message>Internal error: {message}</t_message>")),
+        "{events}"
+    );
 }
 
 #[test]

@@ -122,17 +122,26 @@ const METHODS: &[(&str, Method, bool)] = &[
 /// Runs the method the command names and prints its reply.
 fn run_method(call: &Call) -> CmdResult {
     let ctx = store::Ctx::from_call(call)?;
-    let method = METHODS
+    let (method, writes) = METHODS
         .iter()
         .find(|(name, _, _)| *name == call.command())
-        .map(|(_, method, _)| *method)
+        .map(|(_, method, writes)| (*method, *writes))
         .ok_or_else(|| {
             CmdError::new(
                 hearth_sdk::ReturnCode::Forbidden,
                 format!("Command {} not found", call.command()),
             )
         })?;
-    Ok(method(&ctx)?.encode())
+    let reply = method(&ctx)?;
+    // OWP logs every internal error as an event (`log_error`); methods that may write the
+    // tables do so here too.
+    if writes
+        && let Reply::Error(reason, Some(details)) = &reply
+        && reason == "internal_error"
+    {
+        ctx.event(store::ERROR, "internal_error", &[("message", details)])?;
+    }
+    Ok(reply.encode())
 }
 
 const fn command(name: &'static str, mutating: bool) -> Command {
