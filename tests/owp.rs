@@ -1459,3 +1459,19 @@ fn audit_records_and_the_locale_cookie() {
     });
     assert_eq!(body, error("access_denied", &refs("Доступ запрещен.")));
 }
+
+#[test]
+fn serve_adds_owp_to_an_older_data_root() {
+    let base = temp_dir("hearth-owp-upgrade-");
+    let data = base.join("data");
+    init(&data, Some(ADMIN_PASSWORD));
+    std::fs::remove_dir_all(data.join("owp")).expect("remove owp/");
+    let config = base.join("hearth.toml");
+    std::fs::write(&config, "[abuse]\nmax_failures = 1000000\n").expect("write the config");
+    let (mut child, port, _) = spawn_serve(&data, &base.join("server.log"), Some(&config));
+    let answer = send(port, "/api/roles/list", Some(ADMIN), None);
+    sigterm(child.id());
+    let _ = wait_timeout(&mut child, Duration::from_secs(30));
+    let _ = std::fs::remove_dir_all(&base);
+    assert!(xml_ok(answer).contains("<name>ve_admin</name>"));
+}

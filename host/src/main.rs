@@ -123,6 +123,9 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
     if !hearth::init::is_initialised(data_dir) {
         let report = hearth::init::init(data_dir, None).await?;
         print_generated_password(&report.generated_password);
+    } else if !data_dir.join("owp/users.conf").is_file() {
+        // A data root from before the OWP personality: add its roles and admin.
+        hearth::init::init(data_dir, None).await?;
     }
     let listen = listen
         .or(config.listen.clone())
