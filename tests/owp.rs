@@ -1327,6 +1327,42 @@ fn node_methods_sync_limits_reinstall_update_disconnect() {
         ),
         ("centos-5-x86_64", true, Some("newroot1"))
     );
+    // A daemon that does not answer: update keeps the old settings, sync says nil.
+    assert_eq!(
+        xml_ok(get(
+            &s,
+            "/api/hardware_servers/update?id=1&daemon_port=1025",
+            ADMIN
+        )),
+        invalid(&[("host", "Connection failed. Maybe daemon is not running.")])
+    );
+    assert!(
+        xml_ok(get(&s, "/api/hardware_servers/get?id=1", ADMIN)).contains(&format!(
+            "<daemon_port type=\"integer\">{}</daemon_port>",
+            node.port
+        ))
+    );
+    append(
+        s.data_dir(),
+        "hardware_servers.conf",
+        &[
+            "id='9' host='127.0.0.1' auth_key='k' daemon_port='1025' use_ssl='false' vswap='false'"
+                .into(),
+        ],
+    );
+    assert_eq!(
+        xml_ok(get(&s, "/api/hardware_servers/sync?id=9", ADMIN)),
+        doc("<result>\n  <status nil=\"true\"></status>\n</result>\n")
+    );
+    let events = xml_ok(get(&s, "/api/event_log/list", ADMIN));
+    assert!(
+        events.contains("<message>hardware_server.sync_failed</message>"),
+        "{events}"
+    );
+    assert_eq!(
+        xml_ok(get(&s, "/api/hardware_servers/disconnect?id=9", ADMIN)),
+        status(true)
+    );
     assert_eq!(
         xml_ok(get(&s, "/api/hardware_servers/disconnect?id=1", ADMIN)),
         status(true)
