@@ -961,6 +961,24 @@ fn a33_a34_owners_start_and_run_commands() {
         )
     );
     assert!(node.lock().files.is_empty(), "the script file is removed");
+    // A failing command is reported inside <status>, not as an <error>.
+    let failed = xml_ok(get(
+        &s,
+        &format!("/api/virtual_servers/exec?id={ve}&command=false"),
+        JOHN,
+    ));
+    assert!(
+        failed.starts_with(&doc(
+            "<result>\n  <status>\n    <error>Command 'vzctl runscript 101 /tmp/vecmd_"
+        )),
+        "{failed}"
+    );
+    assert!(
+        failed.ends_with(
+            "' execution failed with code 1\nOutput: </error>\n  </status>\n</result>\n"
+        ),
+        "{failed}"
+    );
     // A failed state change: status false and a change_state_failed event.
     node.lock().containers.remove("101");
     assert_eq!(
