@@ -534,6 +534,10 @@ fn a26_to_a28_method_lists_and_unknown_names() {
         )
     );
     assert_eq!(
+        xml_ok(get(s, "/api/users/", ADMIN)),
+        xml_ok(get(s, "/api/users/index", ADMIN))
+    );
+    assert_eq!(
         xml_ok(get(s, "/api/users/nosuch", ADMIN)),
         doc(
             "<error>\n  <code>internal_error</code>\n  <message>Internal error.</message>\n  <details>No action responded to nosuch. Actions: create, delete, disable, enable, get, get_by_login, index, list, and update</details>\n</error>\n"

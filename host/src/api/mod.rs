@@ -21,6 +21,7 @@ pub fn router(hearth: Arc<Hearth>) -> Router {
         .route("/api/index.php", any(hestia::handle))
         .route("/api", any(hestia::handle))
         .route("/api/{controller}", any(owp::handle))
+        .route("/api/{controller}/", any(owp::handle))
         .route("/api/{controller}/{method}", any(owp::handle))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(hearth)
@@ -30,6 +31,7 @@ pub fn router(hearth: Arc<Hearth>) -> Router {
 pub fn owp_router(hearth: Arc<Hearth>) -> Router {
     Router::new()
         .route("/api/{controller}", any(owp::handle))
+        .route("/api/{controller}/", any(owp::handle))
         .route("/api/{controller}/{method}", any(owp::handle))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(hearth)
