@@ -1533,3 +1533,19 @@ fn serve_adds_owp_to_an_older_data_root() {
     let _ = std::fs::remove_dir_all(&base);
     assert!(xml_ok(answer).contains("<name>ve_admin</name>"));
 }
+
+#[test]
+fn every_method_is_served_by_the_plugin() {
+    let s = server();
+    for (controller, method, ..) in hearth::owp::METHODS {
+        let body = xml_ok(get(s, &format!("/api/{controller}/{method}"), ADMIN));
+        assert!(
+            !body.contains("is not installed") && !body.contains("failed unexpectedly"),
+            "{controller}/{method}: {body}"
+        );
+        assert!(
+            body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<"),
+            "{controller}/{method}: {body}"
+        );
+    }
+}

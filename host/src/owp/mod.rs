@@ -436,3 +436,63 @@ pub fn now_datetime() -> String {
     ))
     .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> (tempfile::TempDir, DataRoot) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("conf")).expect("conf");
+        std::fs::create_dir_all(dir.path().join("data/users")).expect("users");
+        let root = DataRoot::open(dir.path()).expect("open");
+        (dir, root)
+    }
+
+    #[test]
+    fn seeding_twice_changes_nothing() {
+        let (_dir, root) = root();
+        seed(&root, "$argon2id$hash", "2026-01-01T00:00:00Z").expect("seed");
+        let first = load_table(&root, "users.conf").expect("users");
+        seed(&root, "$argon2id$other", "2027-01-01T00:00:00Z").expect("seed again");
+        assert_eq!(load_table(&root, "users.conf").expect("users"), first);
+        let (admin, hash) = find_login(&root, "ADMIN").expect("read").expect("admin");
+        assert_eq!(hash, "$argon2id$hash");
+        let account = account(&root, &admin).expect("account");
+        assert!(account.superadmin() && account.can("manage_users"));
+        assert_eq!(account.limit_backups, -1);
+        assert_eq!(load_table(&root, "roles.conf").expect("roles").len(), 2);
+    }
+
+    #[test]
+    fn gates_follow_the_roles() {
+        let ve_admin = Account {
+            id: 2,
+            login: "john".into(),
+            permissions: VE_ADMIN_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
+            limit_backups: 3,
+        };
+        assert!(!Gate::Superadmin.allows(&ve_admin));
+        assert!(!Gate::ManageUsers.allows(&ve_admin));
+        assert!(!Gate::ViewLogs.allows(&ve_admin));
+        assert!(Gate::BackupVe.allows(&ve_admin));
+        assert_eq!(controller_gate("nosuch"), None);
+        assert_eq!(
+            methods_of("users"),
+            [
+                "create",
+                "delete",
+                "disable",
+                "enable",
+                "get",
+                "get_by_login",
+                "list",
+                "update"
+            ]
+        );
+        let mut controllers: Vec<&str> = METHODS.iter().map(|(c, ..)| *c).collect();
+        controllers.dedup();
+        assert_eq!(controllers.len(), 8);
+        assert_eq!(METHODS.len(), 45);
+    }
+}
