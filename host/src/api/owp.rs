@@ -94,13 +94,26 @@ pub fn error_document(locale: &str, reason: &str, details: Option<&str>) -> Valu
     Value::Hash(pairs)
 }
 
-/// Rails' basic-auth parsing: the last whitespace-separated token of `Authorization`,
-/// base64-decoded, split at the first `:`.
+/// Where Rails looks for the credentials, in order.
+const AUTHORIZATION_HEADERS: &[&str] = &[
+    "authorization",
+    "x-http_authorization",
+    "x_http_authorization",
+    "redirect_x_http_authorization",
+];
+
+/// Rails' basic-auth parsing: the last whitespace-separated token of `Authorization` (or
+/// the proxy variants Rails also reads), base64-decoded, split at the first `:`.
 pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = AUTHORIZATION_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name))?
+        .to_str()
+        .ok()?;
     let token = value.split_whitespace().last()?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(token))
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (login, password) = text.split_once(':')?;
@@ -468,5 +481,15 @@ mod tests {
             basic_credentials(&headers),
             Some(("admin".to_string(), "pa:ss".to_string()))
         );
+        let mut proxied = HeaderMap::new();
+        proxied.insert(
+            "x-http_authorization",
+            HeaderValue::from_static("Basic am9objpzZWNyZXQ"),
+        );
+        assert_eq!(
+            basic_credentials(&proxied),
+            Some(("john".to_string(), "secret".to_string()))
+        );
+        assert_eq!(basic_credentials(&HeaderMap::new()), None);
     }
 }
