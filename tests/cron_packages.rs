@@ -465,6 +465,15 @@ fn packages_add_copy_delete() {
         4,
         "Error: package hestiatest already exists.",
     );
+    // Hestia's client flow: the definition goes through v-make-tmp-file and the command
+    // names `/tmp/<name>`; the host hands it the whole spooled file.
+    let spooled = default.replace("WEB_DOMAINS='unlimited'", "WEB_DOMAINS='7'");
+    s.v2(false, "v-make-tmp-file", &[&spooled, "gold"])
+        .expect(204, Some("0"), "");
+    ok(s, "v-add-user-package", &["/tmp/gold", "gold"]);
+    let written = conf::parse_source(&s.read("data/packages/gold.pkg")).unwrap();
+    assert_eq!(written.value("WEB_DOMAINS"), "7");
+    assert_eq!(written.value("SHELL"), "nologin");
     // An invalid limit is refused and nothing is written.
     let bad = default.replace("DATABASES='unlimited'", "DATABASES='lots'");
     expect_failure(

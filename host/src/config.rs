@@ -22,6 +22,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     #[serde(default)]
     pub abuse: crate::guard::AbuseConfig,
+    /// Also serve OWP's Remote API (only `/api/<controller>/<method>`) over plain HTTP here,
+    /// as OWP does on port 3000, e.g. `127.0.0.1:3000`. Basic auth travels in clear text:
+    /// bind it to loopback or put a TLS proxy in front.
+    pub owp_listen: Option<String>,
 }
 
 /// `[limits]`: per-command sandbox limits.

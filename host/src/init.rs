@@ -25,6 +25,7 @@ const LAYOUT: &[&str] = &[
     "ssl",
     "cache",
     "plugins",
+    "owp",
 ];
 
 /// `conf/hestia.conf` of a new data root. The allowlist is explicit: Hestia has no implicit
@@ -183,6 +184,8 @@ pub enum InitError {
     Admin { code: u8, output: String },
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Owp(#[from] crate::owp::OwpError),
 }
 
 /// What `init` did.
@@ -272,7 +275,8 @@ pub async fn init(data_dir: &Path, admin_password: Option<&str>) -> Result<InitR
     }
     let hearth = Hearth::open(&Options::new(data_dir)).await?;
     let root_user = hearth.settings()?.root_user().to_string();
-    if hearth.root().user_conf(&root_user)?.is_some() {
+    if let Some(admin) = hearth.root().user_conf(&root_user)? {
+        seed_owp(&hearth, &admin)?;
         return Ok(InitReport {
             generated_password: None,
             created_admin: false,
@@ -303,8 +307,22 @@ pub async fn init(data_dir: &Path, admin_password: Option<&str>) -> Result<InitR
             output: outcome.output,
         });
     }
+    if let Some(admin) = hearth.root().user_conf(&root_user)? {
+        seed_owp(&hearth, &admin)?;
+    }
     Ok(InitReport {
         generated_password: generated,
         created_admin: true,
     })
+}
+
+/// The OWP roles and superadmin `admin`, whose password is the Hestia admin's (its argon2id
+/// hash is copied).
+fn seed_owp(hearth: &Hearth, admin: &Record) -> Result<(), InitError> {
+    crate::owp::seed(
+        hearth.root(),
+        admin.value("MD5"),
+        &crate::owp::now_datetime(),
+    )?;
+    Ok(())
 }

@@ -19,6 +19,7 @@ pub mod history;
 pub mod init;
 pub mod locks;
 pub mod names;
+pub mod owp;
 pub mod policy;
 pub mod reloads;
 pub mod runtime;

@@ -123,6 +123,9 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
     if !hearth::init::is_initialised(data_dir) {
         let report = hearth::init::init(data_dir, None).await?;
         print_generated_password(&report.generated_password);
+    } else if !data_dir.join("owp/users.conf").is_file() {
+        // A data root from before the OWP personality: add its roles and admin.
+        hearth::init::init(data_dir, None).await?;
     }
     let listen = listen
         .or(config.listen.clone())
@@ -139,6 +142,12 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
     hearth.start_cluster_worker();
+    if let Some(owp_listen) = &config.owp_listen {
+        let owp_addr: SocketAddr = owp_listen
+            .parse()
+            .with_context(|| format!("invalid owp_listen address {owp_listen}"))?;
+        hearth::server::serve_owp_http(hearth.clone(), owp_addr).await?;
+    }
     hearth::server::serve(hearth, addr, data_dir).await?;
     Ok(())
 }

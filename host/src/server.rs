@@ -81,6 +81,37 @@ pub async fn serve_with(
         })
 }
 
+/// Serves OWP's Remote API over plain HTTP on `listen` in the background (OWP listens on
+/// port 3000 without TLS), printing `owp listening on http://ADDR` with the bound address.
+/// It stops on SIGTERM or Ctrl-C like the HTTPS listener.
+pub async fn serve_owp_http(
+    hearth: Arc<Hearth>,
+    listen: SocketAddr,
+) -> Result<SocketAddr, ServeError> {
+    let listen_error = |source| ServeError::Listen {
+        addr: listen,
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "owp listening on http://{addr}");
+    let _ = stdout.flush();
+    let service =
+        crate::api::owp_router(hearth).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        {
+            tracing::error!(%error, "the OWP HTTP listener stopped");
+        }
+    });
+    Ok(addr)
+}
+
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -1,6 +1,7 @@
 //! The HTTP edge: the only layer that knows HTTP, form fields, JSON bodies and XML.
 
 pub mod hestia;
+pub mod owp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +20,19 @@ pub fn router(hearth: Arc<Hearth>) -> Router {
         .route("/api/", any(hestia::handle))
         .route("/api/index.php", any(hestia::handle))
         .route("/api", any(hestia::handle))
+        .route("/api/{controller}", any(owp::handle))
+        .route("/api/{controller}/", any(owp::handle))
+        .route("/api/{controller}/{method}", any(owp::handle))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(hearth)
+}
+
+/// OWP's Remote API routes alone, for the plain-HTTP listener (`owp_listen`).
+pub fn owp_router(hearth: Arc<Hearth>) -> Router {
+    Router::new()
+        .route("/api/{controller}", any(owp::handle))
+        .route("/api/{controller}/", any(owp::handle))
+        .route("/api/{controller}/{method}", any(owp::handle))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(hearth)
 }

@@ -4,6 +4,7 @@
 mod bindings;
 mod engine;
 mod host_state;
+mod nodes;
 mod plugin;
 
 use std::collections::HashMap;

@@ -28,6 +28,7 @@ const HEARTH_INTERFACES: &[&str] = &[
     "hearth:plugin/services",
     "hearth:plugin/commands",
     "hearth:plugin/cluster",
+    "hearth:plugin/nodes",
 ];
 
 /// How much guest stderr is kept for the log per invocation.
@@ -44,6 +45,7 @@ pub const SYSTEM_DIRS: &[&str] = &[
     "data/templates",
     "data/ips",
     "home",
+    "owp",
 ];
 
 /// A plugin's bytes and the name it is known by.

@@ -118,6 +118,10 @@ pub const COMMANDS: &[Command] = &[
     ),
 ];
 
+/// `v-add-user-package TMPFILE ...`: a `/tmp/<name>` from `v-make-tmp-file` is handed over as
+/// the whole package definition.
+const FILE_ARGS: &[(&str, &[u32])] = &[("v-add-user-package", &[1])];
+
 hearth_sdk::plugin!(
     name: "packages",
     commands: COMMANDS,
@@ -129,4 +133,5 @@ hearth_sdk::plugin!(
             "render a moved domain with the web and DNS commands; move users off a deleted package",
         ),
     ],
+    file_args: FILE_ARGS,
 );

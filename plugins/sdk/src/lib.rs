@@ -33,6 +33,7 @@
 pub mod conf;
 pub mod fs;
 pub mod hosting;
+pub mod owp;
 pub mod render;
 pub mod validate;
 
