@@ -137,7 +137,15 @@ impl DataRoot {
             path: HESTIA_CONF.to_string(),
             source,
         };
-        let metadata = self.conf_dir.metadata(HESTIA_CONF_NAME).map_err(io_error)?;
+        // One `statx` on the held `conf/` handle; `metadata` would open, stat and close. A
+        // symlinked hestia.conf is followed, so its target's changes are seen.
+        let mut metadata = self
+            .conf_dir
+            .symlink_metadata(HESTIA_CONF_NAME)
+            .map_err(io_error)?;
+        if metadata.is_symlink() {
+            metadata = self.conf_dir.metadata(HESTIA_CONF_NAME).map_err(io_error)?;
+        }
         let stamp = Stamp {
             modified: metadata.modified().ok().map(|t| t.into_std()),
             len: metadata.len(),
@@ -162,7 +170,7 @@ impl DataRoot {
 
     /// Reads a source-layout file below the root; `None` when it does not exist.
     pub fn read_source(&self, relative: &str) -> Result<Option<Record>, DataError> {
-        match self.dir.read_to_string(relative) {
+        match read_small_file(&self.dir, relative) {
             Ok(text) => conf::parse_source(&text)
                 .map(Some)
                 .map_err(|source| DataError::Parse {
@@ -234,4 +242,27 @@ impl DataRoot {
         }
         self.read_source(&format!("data/users/{user}/user.conf"))
     }
+}
+
+/// The first read asks for this much; data files (keys, `user.conf`) are smaller, so one
+/// `read` returns the whole file and a short read ends it: open, read, close.
+const SMALL_FILE: usize = 16 << 10;
+
+/// The whole text of a data file below `dir`, in as few system calls as a small file allows
+/// (`Dir::read_to_string` also stats the file and asks again at the end).
+pub fn read_small_file(dir: &Dir, relative: &str) -> io::Result<String> {
+    use std::io::Read;
+    let mut file = dir.open(relative)?;
+    let mut bytes = vec![0; SMALL_FILE];
+    let mut filled = 0;
+    loop {
+        let read = file.read(&mut bytes[filled..])?;
+        filled += read;
+        if read == 0 || filled < bytes.len() {
+            break;
+        }
+        bytes.resize(bytes.len() * 2, 0);
+    }
+    bytes.truncate(filled);
+    String::from_utf8(bytes).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
 }

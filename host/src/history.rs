@@ -1,7 +1,8 @@
 //! The host's writes to a user's `history.log`, in Hestia's format, through the data root's
 //! cap-std handle.
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 
 use cap_std::fs::{Dir, OpenOptions};
 use hearth_sdk::conf::Record;
@@ -28,14 +29,18 @@ pub fn append(
     message: &str,
 ) -> io::Result<()> {
     let path = format!("data/users/{user}/history.log");
-    let mut file = root.open_with(
-        &path,
-        OpenOptions::new().read(true).append(true).create(true),
-    )?;
+    let mut file = root
+        .open_with(
+            &path,
+            OpenOptions::new().read(true).append(true).create(true),
+        )?
+        .into_std();
     let len = file.metadata()?.len();
-    let mut tail = String::new();
-    file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)))?;
-    file.read_to_string(&mut tail)?;
+    let start = len.saturating_sub(TAIL_BYTES);
+    let mut bytes = vec![0; (len - start) as usize];
+    let read = file.read_at(&mut bytes, start)?;
+    bytes.truncate(read);
+    let tail = String::from_utf8_lossy(&bytes);
     let (date, time) = hearth_sdk::render::now_date_time();
     let entry = Record::from_pairs([
         ("ID", (last_id(&tail) + 1).to_string()),

@@ -6,7 +6,10 @@
 //! escapes and bare characters, concatenated. The writer always single-quotes and encodes a
 //! `'` inside a value as `'\''`, so any value without a line break round-trips.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A malformed line.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +26,70 @@ pub enum ConfError {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record {
     fields: Vec<(String, String)>,
+    hint: LookupHint,
+}
+
+/// Where the last lookup found its key. Readers mostly ask for keys in the file's order
+/// (a list renders `user.conf` field by field), so the next search starts just after it and
+/// usually succeeds at once. Not part of a record's value: every hint compares equal.
+#[derive(Debug, Default)]
+struct LookupHint(AtomicUsize);
+
+impl LookupHint {
+    fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, next: usize) {
+        self.0.store(next, Ordering::Relaxed);
+    }
+}
+
+impl Clone for LookupHint {
+    fn clone(&self) -> Self {
+        Self(AtomicUsize::new(self.get()))
+    }
+}
+
+impl PartialEq for LookupHint {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LookupHint {}
+
+/// FNV-1a: keys are short and come from our own files, so a fast hash without a random seed
+/// (which would cost a host call in the sandbox) is the right one for duplicate detection.
+struct KeyHasher(u64);
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = self.0;
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+/// The keys seen so far while parsing, to find a repeated key without a scan.
+type SeenKeys<'a> = HashSet<&'a str, BuildHasherDefault<KeyHasher>>;
+
+/// Room for the keys of a typical file (`user.conf` has about 80), so parsing never rehashes.
+fn seen_keys<'a>() -> SeenKeys<'a> {
+    SeenKeys::with_capacity_and_hasher(128, BuildHasherDefault::default())
 }
 
 impl Record {
@@ -44,10 +111,20 @@ impl Record {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        let index = self.position(key)?;
+        Some(self.fields[index].1.as_str())
+    }
+
+    /// Where `key` is, searching from just after the last key found.
+    fn position(&self, key: &str) -> Option<usize> {
+        let start = self.hint.get().min(self.fields.len());
+        let (before, after) = self.fields.split_at(start);
+        let index = match after.iter().position(|(k, _)| k == key) {
+            Some(offset) => start + offset,
+            None => before.iter().position(|(k, _)| k == key)?,
+        };
+        self.hint.set(index + 1);
+        Some(index)
     }
 
     /// The value of `key`, or `""`.
@@ -59,15 +136,16 @@ impl Record {
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
         let value = value.into();
-        match self.fields.iter_mut().find(|(k, _)| *k == key) {
-            Some(field) => field.1 = value,
+        match self.position(&key) {
+            Some(index) => self.fields[index].1 = value,
             None => self.fields.push((key, value)),
         }
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let index = self.fields.iter().position(|(k, _)| k == key)?;
+        let index = self.position(key)?;
+        self.hint.set(index);
         Some(self.fields.remove(index).1)
     }
 
@@ -94,13 +172,17 @@ impl Record {
     /// Parses one line of `KEY='value'` pairs separated by blanks (Hestia's strict parser).
     pub fn parse_line(line: &str) -> Result<Self, ConfError> {
         let mut record = Self::new();
-        record.extend_from_line(line)?;
+        record.extend_from_line(line, &mut SeenKeys::default())?;
         Ok(record)
     }
 
-    /// Adds the pairs of one line; a key already present keeps its place and takes the new
-    /// value.
-    fn extend_from_line(&mut self, line: &str) -> Result<(), ConfError> {
+    /// Adds the pairs of one line; a key already present (in `seen`) keeps its place and
+    /// takes the new value.
+    fn extend_from_line<'a>(
+        &mut self,
+        line: &'a str,
+        seen: &mut SeenKeys<'a>,
+    ) -> Result<(), ConfError> {
         let mut rest = line.trim_start();
         while !rest.is_empty() {
             let eq = rest
@@ -109,9 +191,10 @@ impl Record {
             let key = &rest[..eq];
             check_key(key)?;
             let (value, after) = parse_word(&rest[eq + 1..], line)?;
-            match self.fields.iter_mut().find(|(k, _)| k == key) {
-                Some(field) => field.1 = value,
-                None => self.fields.push((key.to_string(), value)),
+            if seen.insert(key) {
+                self.fields.push((key.to_string(), value));
+            } else {
+                self.set(key, value);
             }
             rest = after.trim_start();
         }
@@ -151,15 +234,24 @@ impl fmt::Display for Record {
 /// skipped.
 pub fn parse_source(text: &str) -> Result<Record, ConfError> {
     let mut record = Record::new();
+    let mut seen = seen_keys();
     for line in content_lines(text) {
-        record.extend_from_line(line)?;
+        record.extend_from_line(line, &mut seen)?;
     }
     Ok(record)
 }
 
 /// Parses an object-list file: one record per non-blank line.
 pub fn parse_list(text: &str) -> Result<Vec<Record>, ConfError> {
-    content_lines(text).map(Record::parse_line).collect()
+    let mut seen = seen_keys();
+    content_lines(text)
+        .map(|line| {
+            seen.clear();
+            let mut record = Record::new();
+            record.extend_from_line(line, &mut seen)?;
+            Ok(record)
+        })
+        .collect()
 }
 
 /// Writes an object-list file: one line per record, newline-terminated.
@@ -305,6 +397,27 @@ mod tests {
             prop_assert_eq!(&Record::parse_line(&line).unwrap(), &record);
             let source = record.to_source().unwrap();
             prop_assert_eq!(&parse_source(&source).unwrap(), &record);
+        }
+
+        #[test]
+        fn lookups_in_any_order_find_the_last_value(
+            pairs in proptest::collection::vec(("[A-D]{1,2}", "[a-z]{0,3}"), 0..12),
+            asked in proptest::collection::vec("[A-D]{1,2}", 0..24),
+        ) {
+            let line: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
+            let record = Record::parse_line(&line.join(" ")).unwrap();
+            let mut keys: Vec<&str> = Vec::new();
+            for (key, _) in &pairs {
+                if !keys.contains(&key.as_str()) {
+                    keys.push(key);
+                }
+            }
+            let order: Vec<&str> = record.iter().map(|(k, _)| k).collect();
+            prop_assert_eq!(order, keys);
+            for key in &asked {
+                let last = pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                prop_assert_eq!(record.get(key), last);
+            }
         }
 
         #[test]

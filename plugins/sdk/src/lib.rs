@@ -198,21 +198,7 @@ pub fn run_under(
 #[macro_export]
 macro_rules! plugin {
     (name: $name:expr, commands: $commands:expr, interfaces: $interfaces:expr $(,)?) => {
-        struct HearthPlugin;
-
-        impl $crate::bindings::Guest for HearthPlugin {
-            fn describe() -> $crate::bindings::hearth::plugin::types::Manifest {
-                $crate::describe($name, env!("CARGO_PKG_VERSION"), $commands, $interfaces)
-            }
-
-            fn run(
-                invocation: $crate::bindings::hearth::plugin::types::Invocation,
-            ) -> $crate::bindings::hearth::plugin::types::Outcome {
-                $crate::run($commands, invocation)
-            }
-        }
-
-        $crate::bindings::__export_command_plugin!(HearthPlugin with_types_in $crate::bindings);
+        $crate::plugin!(name: $name, commands: $commands, interfaces: $interfaces, file_args: &[]);
     };
     (name: $name:expr, commands: $commands:expr, interfaces: $interfaces:expr, file_args: $files:expr $(,)?) => {
         struct HearthPlugin;

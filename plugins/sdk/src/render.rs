@@ -42,6 +42,14 @@ pub fn json_string(value: &str) -> String {
 
 /// Appends `value` as an escaped JSON string literal.
 fn push_json_string(out: &mut Vec<u8>, value: &str) {
+    // Most values need no escaping: copied as they are.
+    if !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.reserve(value.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Serialising a `&str` into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, value);
 }
@@ -136,5 +144,12 @@ mod tests {
         assert_eq!(Format::from_arg(None), Some(Format::Shell));
         assert_eq!(Format::from_arg(Some("")), None);
         assert_eq!(Format::from_arg(Some("json")), Some(Format::Json));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_strings_match_serde_json(value in "\\PC{0,40}|[\\x00-\\x7f]{0,40}") {
+            proptest::prop_assert_eq!(json_string(&value), serde_json::to_string(&value).unwrap());
+        }
     }
 }

@@ -10,8 +10,11 @@ use std::path::{Component, Path};
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
-/// Largest chunk asked for in one call. Data files are far smaller, so one read returns the
+/// The first read asks for this much: the host allocates and zeroes a buffer of the asked
+/// size, and most data files (`user.conf`, a key) are far smaller, so one read returns the
 /// whole file; a short read means end of file, so no `stat` and no second read are needed.
+const FIRST_CHUNK: u64 = 16 << 10;
+/// Later reads of a larger file (a long `web.conf`) ask for this much at a time.
 const CHUNK: u64 = 64 << 10;
 
 fn error(code: ErrorCode) -> io::Error {
@@ -63,9 +66,11 @@ fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Resul
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let file = open(path, OpenFlags::empty(), DescriptorFlags::READ)?;
     let mut contents = Vec::new();
+    let mut asked = FIRST_CHUNK;
     loop {
-        let (chunk, end) = file.read(CHUNK, contents.len() as u64).map_err(error)?;
-        let short = (chunk.len() as u64) < CHUNK;
+        let (chunk, end) = file.read(asked, contents.len() as u64).map_err(error)?;
+        let short = (chunk.len() as u64) < asked;
+        asked = CHUNK;
         contents.extend_from_slice(&chunk);
         if end || short {
             return Ok(contents);
