@@ -638,11 +638,16 @@ fn unknown_key_and_wrong_secret_are_indistinguishable() {
         unknown_times.push(time(&unknown));
         wrong_times.push(time(&wrong));
     }
-    let (a, b) = (median(unknown_times), median(wrong_times));
+    // Load from other processes only ever adds time, so the fastest of 50 interleaved
+    // samples is each path's own cost; the medians are shown too.
+    let fastest = |times: &[Duration]| times.iter().min().copied().unwrap_or_default();
+    let (a, b) = (fastest(&unknown_times), fastest(&wrong_times));
     let ratio = a.max(b).as_secs_f64() / a.min(b).as_secs_f64();
     assert!(
         ratio <= 3.0,
-        "median unknown-id {a:?} vs wrong-secret {b:?} (ratio {ratio:.2})"
+        "fastest unknown-id {a:?} vs wrong-secret {b:?} (ratio {ratio:.2}; medians {:?} and {:?})",
+        median(unknown_times.clone()),
+        median(wrong_times.clone()),
     );
     assert_no_leaks(s);
 }
@@ -1654,8 +1659,8 @@ fn the_concurrency_cap_refuses_with_e_la_instead_of_queueing() {
     );
     let key = s.root_key().clone();
     std::thread::scope(|scope| {
-        let holder = scope.spawn(|| s.api(Auth::Key(&key), false, "v-test-sleep", &["5000"]));
-        // Retry until the sleeper holds the only slot; while it does (5 s), every other
+        let holder = scope.spawn(|| s.api(Auth::Key(&key), false, "v-test-sleep", &["8000"]));
+        // Retry until the sleeper holds the only slot; while it does (8 s), every other
         // command must be refused. Finishing without one refusal fails the test.
         let refused = loop {
             let answer = s.api(Auth::Key(&key), false, "v-list-users", &["json"]);
