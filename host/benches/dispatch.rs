@@ -1,5 +1,7 @@
-//! Benchmark: in-process dispatch of `v-list-user alice json`, and HTTPS keep-alive requests
-//! from one client (access key and legacy password), each as p50/p99 over many samples.
+//! Benchmark: in-process dispatch of a read (`v-list-user alice json`), a list over 100 web
+//! domains and a durable mutation (`v-add-web-domain`); startup with and without the compile
+//! cache; and HTTPS keep-alive requests from one client (access key and legacy password),
+//! each as p50/p99 over many samples.
 //!
 //! Run: `cargo bench -p hearth --bench dispatch`. Prints one table; figures go in
 //! BENCHMARKS.md with the command.
@@ -95,6 +97,9 @@ async fn main() {
     if std::env::var_os("HEARTH_BENCH_IN_PROCESS_ONLY").is_some() {
         return;
     }
+    if chosen.is_empty() {
+        lists_mutations_and_startup(&hearth, &data_dir, measuring).await;
+    }
 
     let key = hearth
         .call_local("v-add-access-key", &args(&["admin", "", "bench", "plain"]))
@@ -161,4 +166,63 @@ async fn main() {
         report(name, samples);
     }
     server.abort();
+}
+
+/// Times one call of `command args` (which must succeed).
+async fn timed_call(hearth: &Hearth, command: &str, args: &[String]) -> Duration {
+    let started = Instant::now();
+    let outcome = hearth.call_local(command, args).await.expect("call");
+    let elapsed = started.elapsed();
+    assert_eq!(outcome.code, 0, "{command}: {}", outcome.output);
+    elapsed
+}
+
+/// The list and mutation rows, and startup with a warm and a cold compile cache.
+async fn lists_mutations_and_startup(hearth: &Hearth, data_dir: &std::path::Path, measuring: bool) {
+    let (domains, list_samples, mutations, warm_starts, cold_starts) = if measuring {
+        (100, 1_000, 500, 10, 3)
+    } else {
+        (3, 3, 3, 1, 1)
+    };
+    for n in 0..domains {
+        let domain = format!("site{n}.example.com");
+        timed_call(hearth, "v-add-web-domain", &args(&["alice", &domain])).await;
+    }
+    let list = args(&["alice", "json"]);
+    let mut samples = Vec::with_capacity(list_samples);
+    for _ in 0..list_samples {
+        samples.push(timed_call(hearth, "v-list-web-domains", &list).await);
+    }
+    report(
+        &format!("in-process `v-list-web-domains alice json` ({domains} domains)"),
+        samples,
+    );
+
+    let mut samples = Vec::with_capacity(mutations);
+    for n in 0..mutations {
+        let domain = format!("new{n}.example.net");
+        samples.push(timed_call(hearth, "v-add-web-domain", &args(&["alice", &domain])).await);
+    }
+    report(
+        "in-process `v-add-web-domain alice DOMAIN` (durable: fsync + rename)",
+        samples,
+    );
+
+    // Startup: open the data root (load and link every built-in plugin) and serve one call.
+    for (name, cold, starts) in [
+        ("warm cache", false, warm_starts),
+        ("cold cache: compiles", true, cold_starts),
+    ] {
+        let mut samples = Vec::with_capacity(starts);
+        for _ in 0..starts {
+            if cold {
+                let _ = std::fs::remove_dir_all(data_dir.join("cache"));
+            }
+            let started = Instant::now();
+            let opened = Hearth::open(&Options::new(data_dir)).await.expect("open");
+            timed_call(&opened, "v-list-user", &args(&["alice", "json"])).await;
+            samples.push(started.elapsed());
+        }
+        report(&format!("startup to first command, {name}"), samples);
+    }
 }
