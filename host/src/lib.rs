@@ -26,6 +26,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod server;
 pub mod service;
+pub mod staging;
 pub mod tls;
 
 /// The built-in plugins, compiled for `wasm32-wasip2` by the build script.
