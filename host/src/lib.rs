@@ -13,6 +13,7 @@ pub mod authlog;
 pub mod cluster;
 pub mod config;
 pub mod data;
+pub mod diagnose;
 pub mod grant;
 pub mod guard;
 pub mod history;

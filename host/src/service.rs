@@ -360,6 +360,7 @@ impl Hearth {
                     command = spec.name,
                     plugin = command.plugin.name(),
                     error = %error,
+                    what = %crate::diagnose::cause(&error),
                     cause = ?std::error::Error::source(&error),
                     "command failed in the sandbox"
                 );

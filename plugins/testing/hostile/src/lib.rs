@@ -9,7 +9,7 @@
 //! `v-test-exhaust KIND` holds nothing and tries: `loop` (spin), `loop-host` (spin calling
 //! the host), `memory` (grow memory without bound), `recursion` (unbounded recursion),
 //! `stdout`/`stderr` (write 1 GB), `output` (return more than the output cap), `huge-arg`
-//! (pass a 64 MB string to a host interface), `resources` (open preopen handles without bound).
+//! (pass a 64 MB string to a host interface), `resources` (take stream handles without bound).
 
 use std::io::Write;
 
@@ -96,22 +96,27 @@ fn exhaust(call: &Call) -> CmdResult {
             let taken = hearth_sdk::names::claim(&huge, hearth_sdk::names::Kind::Web);
             Ok(format!("claim answered: {}\n", taken.is_ok()))
         }
-        "resources" => {
-            let mut handles = Vec::new();
-            loop {
-                match std::fs::File::open("/") {
-                    Ok(handle) => handles.push(handle),
-                    Err(error) => {
-                        return Ok(format!(
-                            "refused after {} handles: {error}\n",
-                            handles.len()
-                        ));
-                    }
-                }
-            }
-        }
+        "resources" => flood(),
         _ => Err(CmdError::new(ReturnCode::Invalid, "unknown kind")),
     }
+}
+
+/// Takes a new stdout stream handle (one resource-table entry each) until the host refuses.
+#[cfg(target_os = "wasi")]
+fn flood() -> CmdResult {
+    let mut handles = Vec::new();
+    loop {
+        handles.push(wasip2::cli::stdout::get_stdout());
+        std::hint::black_box(&handles);
+    }
+}
+
+#[cfg(not(target_os = "wasi"))]
+fn flood() -> CmdResult {
+    Err(CmdError::new(
+        ReturnCode::Invalid,
+        "only inside the sandbox",
+    ))
 }
 
 const COMMANDS: &[Command] = &[
