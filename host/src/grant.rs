@@ -1,6 +1,9 @@
 //! What one invocation may touch: the directories it is handed and the lock it runs under.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::staging::Stage;
 
 /// Read-only or read-write, for one preopened directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,12 +37,42 @@ pub enum LockScope {
 pub struct Grant {
     preopens: Vec<Preopen>,
     lock: LockScope,
+    /// The staged copy the read-write user directory points at, committed on success.
+    stage: Option<Arc<Stage>>,
 }
 
 impl Grant {
     /// A grant of `preopens` under `lock`.
     pub fn new(preopens: Vec<Preopen>, lock: LockScope) -> Self {
-        Self { preopens, lock }
+        Self {
+            preopens,
+            lock,
+            stage: None,
+        }
+    }
+
+    /// The same grant, committing `stage` when the command succeeds.
+    pub fn with_stage(mut self, stage: Arc<Stage>) -> Self {
+        self.stage = Some(stage);
+        self
+    }
+
+    /// The stage of this grant, if its user directory is staged.
+    pub fn stage(&self) -> Option<&Stage> {
+        self.stage.as_deref()
+    }
+
+    /// Called when the command ended: `succeeded` commits the stage (if any), otherwise it is
+    /// discarded. Returns whether the command's changes are now visible (true without a stage).
+    pub fn finish_staged(&self, succeeded: bool) -> bool {
+        match &self.stage {
+            None => succeeded,
+            Some(stage) if succeeded => stage.commit(),
+            Some(stage) => {
+                stage.discard();
+                false
+            }
+        }
     }
 
     /// The directories, in mount order.

@@ -13,6 +13,7 @@ pub mod authlog;
 pub mod cluster;
 pub mod config;
 pub mod data;
+pub mod diagnose;
 pub mod grant;
 pub mod guard;
 pub mod history;
@@ -26,6 +27,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod server;
 pub mod service;
+pub mod staging;
 pub mod tls;
 
 /// The built-in plugins, compiled for `wasm32-wasip2` by the build script.

@@ -169,6 +169,7 @@ impl Hearth {
             source,
         };
         let root = Arc::new(DataRoot::open(&options.data_dir).map_err(io_error)?);
+        crate::staging::recover(root.path()).map_err(io_error)?;
         let log_dir = root.path().join("log");
         std::fs::create_dir_all(&log_dir).map_err(io_error)?;
         let services = Arc::new(HostServices {
@@ -342,13 +343,24 @@ impl Hearth {
         }
         let grant = policy::grant_for(&self.root, spec, &args);
         let _guard = self.locks.acquire(grant.lock()).await;
+        let grant = match crate::staging::Stage::prepare(&self.root, grant) {
+            Ok(grant) => grant,
+            Err(error) => {
+                tracing::error!(command = spec.name, %error, "could not stage the command");
+                return error.outcome(&spec.name);
+            }
+        };
         match self.runtime.invoke(command, &args, root_user, &grant).await {
-            Ok(outcome) => outcome,
+            Ok(outcome) => match grant.stage().and_then(|stage| stage.failure(&spec.name)) {
+                Some(failure) => failure,
+                None => outcome,
+            },
             Err(error) => {
                 tracing::error!(
                     command = spec.name,
                     plugin = command.plugin.name(),
                     error = %error,
+                    what = %crate::diagnose::cause(&error),
                     cause = ?std::error::Error::source(&error),
                     "command failed in the sandbox"
                 );

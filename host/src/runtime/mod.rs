@@ -241,6 +241,7 @@ impl Core {
                 return refuse(format!("{command} may only be called for the same user"));
             }
             let grant = policy::grant_for(&self.services.root, spec, args);
+            let grant = crate::staging::redirect_nested(grant, &parent.lock);
             if !(admin || *grant.lock() == LockScope::None || *grant.lock() == parent.lock) {
                 return refuse(format!("{command} needs a lock its caller does not hold"));
             }

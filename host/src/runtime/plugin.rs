@@ -243,6 +243,8 @@ impl LoadedPlugin {
         }
         let succeeded = matches!(&result, Ok(Ok(outcome))
             if outcome.code == 0 && outcome.output.len() <= limits.output_bytes);
+        // A staged user directory becomes visible now, before the journal is applied.
+        let succeeded = grant.finish_staged(succeeded);
         store.data_mut().finish(succeeded);
         let outcome = match result {
             Err(_) => return Err(RuntimeError::Timeout(limits.timeout)),

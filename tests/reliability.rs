@@ -1,0 +1,514 @@
+//! Atomic commands and no lost updates, against the real server: many concurrent mutating
+//! requests (one user, fifty users) with reads in between, commands that write and then fail
+//! (code, trap, timeout) leave nothing behind, a full disk gives E_DISK with the store as it
+//! was, and `kill -9` at random points never loses an acknowledged command or leaves a file
+//! that does not parse.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use hearth_sdk::conf;
+use support::*;
+
+/// The test-only plugin that writes and then fails.
+fn hostile_plugin() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("HEARTH_TEST_PLUGIN_DIR"),
+        "/hearth_plugin_hostile.wasm"
+    ))
+}
+
+/// A short deadline, so the timeout case takes about a second.
+const CONFIG: &str = "[abuse]\nmax_failures = 1000000\n[limits]\ntimeout_ms = 1500\n";
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        Server::start_configured(&[(hostile_plugin(), "hostile.wasm")], Some(CONFIG), |_| {})
+    })
+}
+
+#[track_caller]
+fn add_user(s: &Server, user: &str) {
+    let response = s.legacy(
+        true,
+        "v-add-user",
+        &[user, "Pa55-word-x", &format!("{user}@example.com")],
+    );
+    assert_eq!(response.body, "0", "v-add-user {user}: {response:?}");
+}
+
+/// Every file below `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).expect("read a data folder") {
+            let entry = entry.expect("a folder entry");
+            let path = entry.path();
+            if entry.file_type().expect("file type").is_dir() {
+                pending.push(path);
+            } else {
+                files.insert(
+                    path.strip_prefix(dir).expect("below dir").to_path_buf(),
+                    std::fs::read(&path).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    files
+}
+
+/// Asserts that every data file of every user parses: `user.conf` as a source file, the
+/// others as object lists.
+#[track_caller]
+fn assert_store_parses(data: &Path) {
+    let users = data.join("data/users");
+    for user in std::fs::read_dir(&users).expect("read data/users") {
+        let user = user.expect("entry").path();
+        for (path, bytes) in snapshot(&user) {
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()));
+            let name = path.to_string_lossy();
+            if name == "user.conf" {
+                conf::parse_source(&text)
+                    .unwrap_or_else(|e| panic!("{}/{name} does not parse: {e}", user.display()));
+            } else if name.ends_with(".conf") || name == "history.log" {
+                conf::parse_list(&text)
+                    .unwrap_or_else(|e| panic!("{}/{name} does not parse: {e}", user.display()));
+            }
+        }
+    }
+}
+
+/// The `CMD` values of a user's cron jobs.
+fn cron_commands(data: &Path, user: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(data.join(format!("data/users/{user}/cron.conf")))
+        .unwrap_or_default();
+    conf::parse_list(&text)
+        .expect("cron.conf parses")
+        .iter()
+        .map(|job| job.value("CMD").to_string())
+        .collect()
+}
+
+fn user_value(data: &Path, user: &str, key: &str) -> String {
+    let text = std::fs::read_to_string(data.join(format!("data/users/{user}/user.conf")))
+        .expect("read user.conf");
+    conf::parse_source(&text)
+        .expect("user.conf parses")
+        .value(key)
+        .to_string()
+}
+
+/// Runs `readers` threads calling `v-list-cron-jobs USER json` for users of `users` until
+/// `stop`; returns every failure they saw.
+fn start_readers(
+    s: &'static Server,
+    users: Vec<String>,
+    readers: usize,
+    stop: Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<(usize, Vec<String>)>> {
+    (0..readers)
+        .map(|reader| {
+            let users = users.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                let mut reads = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let user = &users[(reads + reader) % users.len()];
+                    let response = s.legacy(false, "v-list-cron-jobs", &[user, "json"]);
+                    reads += 1;
+                    let parses = serde_json::from_str::<serde_json::Value>(&response.body).is_ok();
+                    if response.status != 200 || !parses {
+                        failures.push(format!("{response:?}"));
+                    }
+                }
+                (reads, failures)
+            })
+        })
+        .collect()
+}
+
+/// Sends `jobs` (user, command) as concurrent `v-add-cron-job` requests, one thread each.
+fn add_jobs_concurrently(s: &'static Server, jobs: Vec<(String, String)>) {
+    let threads: Vec<_> = jobs
+        .into_iter()
+        .map(|(user, command)| {
+            std::thread::spawn(move || {
+                let response = s.legacy(
+                    true,
+                    "v-add-cron-job",
+                    &[&user, "*", "*", "*", "*", "*", &command],
+                );
+                (user, command, response)
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (user, command, response) = thread.join().expect("a writer thread");
+        assert_eq!(
+            response.body, "0",
+            "v-add-cron-job {user} {command}: {response:?}"
+        );
+    }
+}
+
+fn check_readers(readers: Vec<std::thread::JoinHandle<(usize, Vec<String>)>>) {
+    let mut total = 0;
+    for reader in readers {
+        let (reads, failures) = reader.join().expect("a reader thread");
+        assert!(failures.is_empty(), "reads failed: {failures:?}");
+        total += reads;
+    }
+    assert!(total > 0, "the readers made no request");
+}
+
+#[test]
+fn two_hundred_concurrent_writes_to_one_user_all_land() {
+    let s = server();
+    add_user(s, "crowd");
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers = start_readers(s, vec!["crowd".to_string()], 4, stop.clone());
+    let jobs = (0..200)
+        .map(|n| ("crowd".to_string(), format!("echo job-{n}")))
+        .collect();
+    add_jobs_concurrently(s, jobs);
+    stop.store(true, Ordering::Relaxed);
+    check_readers(readers);
+
+    let mut commands = cron_commands(s.data_dir(), "crowd");
+    commands.sort();
+    let mut expected: Vec<String> = (0..200).map(|n| format!("echo job-{n}")).collect();
+    expected.sort();
+    assert_eq!(commands, expected, "every job is present exactly once");
+    assert_eq!(user_value(s.data_dir(), "crowd", "U_CRON_JOBS"), "200");
+    assert_store_parses(s.data_dir());
+}
+
+#[test]
+fn concurrent_writes_across_fifty_users_all_land() {
+    let s = server();
+    let users: Vec<String> = (0..50).map(|n| format!("many{n}")).collect();
+    for user in &users {
+        add_user(s, user);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers = start_readers(s, users.clone(), 4, stop.clone());
+    let jobs = users
+        .iter()
+        .flat_map(|user| (0..4).map(move |n| (user.clone(), format!("echo {user}-{n}"))))
+        .collect();
+    add_jobs_concurrently(s, jobs);
+    stop.store(true, Ordering::Relaxed);
+    check_readers(readers);
+
+    for user in &users {
+        let mut commands = cron_commands(s.data_dir(), user);
+        commands.sort();
+        let expected: Vec<String> = (0..4).map(|n| format!("echo {user}-{n}")).collect();
+        assert_eq!(commands, expected, "{user}'s jobs");
+        assert_eq!(user_value(s.data_dir(), user, "U_CRON_JOBS"), "4");
+    }
+    assert_store_parses(s.data_dir());
+}
+
+#[test]
+fn a_failed_command_leaves_nothing_behind() {
+    let s = server();
+    add_user(s, "failing");
+    let dir = s.path("data/users/failing");
+    let before = snapshot(&dir);
+    for (mode, code, message) in [
+        ("fail", "19", "failing on purpose"),
+        ("trap", "19", "v-test-stage failed unexpectedly"),
+        ("loop", "14", "v-test-stage exceeded its time limit"),
+    ] {
+        let response = s.v2(false, "v-test-stage", &["failing", mode]);
+        assert_eq!(
+            response.exit_code.as_deref(),
+            Some(code),
+            "{mode}: {response:?}"
+        );
+        assert!(response.body.contains(message), "{mode}: {response:?}");
+        assert_eq!(snapshot(&dir), before, "{mode}: the user's files changed");
+    }
+    assert!(
+        std::fs::read_dir(s.path("staging"))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+            == 0,
+        "no stage is left behind"
+    );
+
+    // The same command returning 0 makes all three changes visible at once.
+    let response = s.v2(false, "v-test-stage", &["failing", "ok"]);
+    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
+    assert_eq!(s.read("data/users/failing/marker"), "staged\n");
+    assert_eq!(user_value(s.data_dir(), "failing", "STAGED"), "yes");
+    assert!(
+        s.read("data/users/failing/history.log")
+            .ends_with("STAGED='yes'\n")
+    );
+    assert_store_parses(s.data_dir());
+}
+
+/// A tmpfs of `size` mounted at `path`, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Result<Self, String> {
+        std::fs::create_dir_all(path).map_err(|e| e.to_string())?;
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if output.status.success() {
+            Ok(Self(path.to_path_buf()))
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the filesystem of `dir` with `dir/ballast` until fewer than `leave` bytes are free.
+fn fill(dir: &Path, leave: usize) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(dir.join("ballast")).expect("create the ballast");
+    let chunk = vec![0u8; 64 << 10];
+    loop {
+        let free = free_bytes(dir);
+        if free <= leave {
+            break;
+        }
+        let take = chunk.len().min(free - leave);
+        if file.write_all(&chunk[..take]).is_err() {
+            break;
+        }
+    }
+    file.sync_all().ok();
+}
+
+fn free_bytes(dir: &Path) -> usize {
+    let output = Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(dir)
+        .output()
+        .expect("run df");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|line| line.trim().parse().ok())
+        .expect("df prints the free bytes")
+}
+
+#[test]
+fn a_full_disk_gives_e_disk_and_keeps_the_store() {
+    let base = temp_dir("hearth-diskfull-");
+    let data = base.join("data");
+    let mount = match Tmpfs::mount(&data, "24m") {
+        Ok(mount) => mount,
+        Err(error) => {
+            // Without a mountable tmpfs the disk cannot be filled safely; say so loudly.
+            eprintln!("NOT TESTED: a full disk (cannot mount a tmpfs: {error})");
+            assert!(
+                !error.is_empty(),
+                "mount failed without a reason; the environment is broken"
+            );
+            return;
+        }
+    };
+    init(&data, Some(ADMIN_PASSWORD));
+    std::fs::copy(hostile_plugin(), data.join("plugins/hostile.wasm")).expect("install");
+    let config = write_test_config(&base.join("hearth.toml"));
+    // Start once so that the compiled plugins are cached, then fill the disk.
+    let (mut child, port, _) = spawn_serve(&data, &base.join("server.log"), Some(&config));
+    let output = run(hearth(&data).args(["key", "add", "admin", "--permissions", ""]));
+    assert_eq!(output.code, 0, "{output:?}");
+    let key = parse_key(&output.stdout);
+    let call = |command: &str, args: &[&str]| {
+        post_form_to(port, &call_fields(Auth::Key(&key), false, command, args))
+    };
+    let response = call("v-add-user", &["roomy", "Pa55-word-x", "roomy@example.com"]);
+    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
+    let dir = data.join("data/users/roomy");
+    let before = snapshot(&dir);
+
+    // Room for the staged copy, not for the plugin's big write.
+    fill(&data, 512 << 10);
+    let response = call("v-test-stage", &["roomy", "fill"]);
+    assert_eq!(response.exit_code.as_deref(), Some("13"), "{response:?}");
+    assert_eq!(snapshot(&dir), before, "the store changed");
+
+    // No room even for the staged copy.
+    fill(&data, 0);
+    let response = call(
+        "v-add-cron-job",
+        &["roomy", "*", "*", "*", "*", "*", "echo x"],
+    );
+    assert_eq!(response.exit_code.as_deref(), Some("13"), "{response:?}");
+    assert_eq!(response.body, "Error: not enough disk space");
+    assert_eq!(snapshot(&dir), before, "the store changed");
+
+    // Space again: the server is healthy and commands work.
+    std::fs::remove_file(data.join("ballast")).expect("remove the ballast");
+    let response = call(
+        "v-add-cron-job",
+        &["roomy", "*", "*", "*", "*", "*", "echo x"],
+    );
+    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
+    assert_eq!(cron_commands(&data, "roomy"), vec!["echo x".to_string()]);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(mount);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// One request that may fail because the server is killed: `Some(exit code)` on an answer.
+fn try_call(port: u16, command: &str, args: &[&str]) -> Option<String> {
+    let pairs = call_fields(Auth::Admin, true, command, args);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async move {
+        let client = reqwest::Client::builder()
+            .tls_danger_accept_invalid_certs(true)
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .ok()?;
+        let response = client
+            .post(format!("https://127.0.0.1:{port}/api/"))
+            .form(&pairs)
+            .send()
+            .await
+            .ok()?;
+        // returncode=yes: the body is the return code.
+        response.text().await.ok()
+    })
+}
+
+/// A cheap pseudo-random number (no extra dependency): the clock's nanoseconds.
+fn jitter(modulo: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    u64::from(nanos) % modulo
+}
+
+#[test]
+fn kill_nine_twenty_times_loses_no_acknowledged_command() {
+    const USERS: &[&str] = &["crash0", "crash1", "crash2"];
+    let base = temp_dir("hearth-crash-");
+    let data = base.join("data");
+    init(&data, Some(ADMIN_PASSWORD));
+    for user in USERS {
+        let output = run(hearth(&data).args([
+            "call",
+            "v-add-user",
+            user,
+            "Pa55-word-x",
+            &format!("{user}@example.com"),
+        ]));
+        assert_eq!(output.code, 0, "{output:?}");
+    }
+    let config = write_test_config(&base.join("hearth.toml"));
+    let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let started = Instant::now();
+    for round in 0..20 {
+        let (mut child, port, _) = spawn_serve(&data, &base.join("server.log"), Some(&config));
+        // After a restart: nothing staged is left, every acknowledged job is there, once.
+        let leftovers = std::fs::read_dir(data.join("staging"))
+            .map(|entries| entries.count())
+            .unwrap_or(0);
+        assert_eq!(leftovers, 0, "round {round}: stages left after a restart");
+        assert_store_parses(&data);
+        for user in USERS {
+            let present = cron_commands(&data, user);
+            for (owner, command) in acknowledged.lock().unwrap().iter() {
+                if owner == user {
+                    let count = present.iter().filter(|c| *c == command).count();
+                    assert_eq!(count, 1, "round {round}: {user} {command} present {count}×");
+                }
+            }
+            assert_eq!(
+                user_value(&data, user, "U_CRON_JOBS"),
+                present.len().to_string(),
+                "round {round}: {user}'s counter and cron.conf disagree"
+            );
+        }
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = USERS
+            .iter()
+            .enumerate()
+            .map(|(thread, user)| {
+                let stop = stop.clone();
+                let acknowledged = acknowledged.clone();
+                let user = user.to_string();
+                std::thread::spawn(move || {
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let command = format!("echo r{round}-t{thread}-n{n}");
+                        n += 1;
+                        match try_call(
+                            port,
+                            "v-add-cron-job",
+                            &[&user, "*", "*", "*", "*", "*", &command],
+                        ) {
+                            Some(code) if code == "0" => {
+                                acknowledged.lock().unwrap().push((user.clone(), command))
+                            }
+                            Some(code) => panic!("v-add-cron-job answered {code}"),
+                            None => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100 + jitter(300)));
+        child.kill().expect("kill -9 the server");
+        child.wait().expect("reap the server");
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            writer.join().expect("a writer thread");
+        }
+    }
+    let (mut child, _, _) = spawn_serve(&data, &base.join("server.log"), Some(&config));
+    assert_store_parses(&data);
+    let total = acknowledged.lock().unwrap().len();
+    for user in USERS {
+        let present = cron_commands(&data, user);
+        for (owner, command) in acknowledged.lock().unwrap().iter() {
+            if owner == user {
+                assert!(present.contains(command), "{user} lost {command}");
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(total >= 20, "the load made only {total} commands");
+    eprintln!(
+        "crash suite: 20 kills, {total} acknowledged commands, {:?}",
+        started.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
