@@ -20,6 +20,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("hearth-plugin-cron", "hearth_plugin_cron", false),
     ("hearth-plugin-packages", "hearth_plugin_packages", false),
     ("hearth-plugin-escape", "hearth_plugin_escape", true),
+    ("hearth-plugin-greedy", "hearth_plugin_greedy", true),
     ("hearth-plugin-owp", "hearth_plugin_owp", false),
 ];
 

@@ -21,7 +21,7 @@ use wasmtime::Engine;
 pub use bindings::hearth::plugin::types::{Access, CommandSpec, DirGrant, Manifest};
 pub use engine::{EngineTicker, Limits};
 pub use host_state::{HostServices, InvocationScope};
-pub use plugin::{LoadedPlugin, PluginSource};
+pub use plugin::{LoadedPlugin, PluginSource, WIT_VERSION, wit_version_compatible};
 
 use crate::grant::{Grant, LockScope};
 use crate::policy;
@@ -66,6 +66,11 @@ pub enum LoadError {
     },
     #[error("plugin {name} imports {interface}, which its manifest does not declare")]
     UndeclaredImport { name: String, interface: String },
+    #[error(
+        "plugin {name} was built for {found}, an incompatible major version of the plugin interface; this host implements hearth:plugin@{}.{}.{}",
+        plugin::WIT_VERSION.0, plugin::WIT_VERSION.1, plugin::WIT_VERSION.2
+    )]
+    IncompatibleWit { name: String, found: String },
     #[error("command {command} is provided by both {first} and {second}")]
     DuplicateCommand {
         command: String,
@@ -126,6 +131,18 @@ impl Runtime {
         limits: Limits,
         services: Arc<HostServices>,
     ) -> Result<Self, LoadError> {
+        Self::load_with_winners(sources, cache_dir, limits, services, &HashMap::new()).await
+    }
+
+    /// Like [`Runtime::load`], where `winners` (command → plugin name) settles commands that
+    /// two plugins provide; any other duplicate is refused.
+    pub async fn load_with_winners(
+        sources: Vec<PluginSource>,
+        cache_dir: PathBuf,
+        limits: Limits,
+        services: Arc<HostServices>,
+        winners: &HashMap<String, String>,
+    ) -> Result<Self, LoadError> {
         let engine = engine::build(&limits).map_err(|source| LoadError::Wasm {
             name: "engine".into(),
             source,
@@ -144,6 +161,14 @@ impl Runtime {
             );
             for (index, spec) in loaded.manifest().commands.iter().enumerate() {
                 if let Some((first, _)) = commands.get(&spec.name) {
+                    match winners.get(&spec.name).map(String::as_str) {
+                        Some(winner) if winner == first.name() => continue,
+                        Some(winner) if winner == loaded.name() => {
+                            commands.insert(spec.name.clone(), (loaded.clone(), index));
+                            continue;
+                        }
+                        _ => {}
+                    }
                     return Err(LoadError::DuplicateCommand {
                         command: spec.name.clone(),
                         first: first.name().to_string(),
@@ -176,6 +201,11 @@ impl Runtime {
                 plugin: plugin.clone(),
                 index: *index,
             })
+    }
+
+    /// The limits every invocation runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.core.limits
     }
 
     /// The loaded plugins.
