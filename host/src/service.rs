@@ -192,6 +192,19 @@ impl Hearth {
         &self.runtime
     }
 
+    /// Re-reads the installed plugins and hot-swaps them in (see `Runtime::swap`): calls in
+    /// flight finish on the version they started with; on error nothing changes.
+    pub async fn reload_plugins(&self) -> Result<(), OpenError> {
+        let installed = crate::plugins::scan(self.root.path()).map_err(OpenError::Plugins)?;
+        for (name, reason) in &installed.skipped {
+            tracing::warn!(plugin = name.as_str(), %reason, "installed plugin not loaded");
+        }
+        let mut sources = builtin_plugins();
+        sources.extend(installed.sources);
+        self.runtime.swap(sources, &installed.winners).await?;
+        Ok(())
+    }
+
     /// The host interfaces' shared state (used to validate a plugin being installed).
     pub fn services(&self) -> &Arc<HostServices> {
         &self.services
