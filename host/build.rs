@@ -21,6 +21,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("hearth-plugin-packages", "hearth_plugin_packages", false),
     ("hearth-plugin-escape", "hearth_plugin_escape", true),
     ("hearth-plugin-hostile", "hearth_plugin_hostile", true),
+    ("hearth-plugin-greedy", "hearth_plugin_greedy", true),
     ("hearth-plugin-owp", "hearth_plugin_owp", false),
 ];
 

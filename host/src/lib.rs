@@ -21,6 +21,7 @@ pub mod init;
 pub mod locks;
 pub mod names;
 pub mod owp;
+pub mod plugins;
 pub mod policy;
 pub mod reloads;
 pub mod runtime;

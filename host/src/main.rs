@@ -1,4 +1,4 @@
-//! The `hearth` command line: `init`, `serve`, `call` and `key`.
+//! The `hearth` command line: `init`, `serve`, `call`, `key` and `plugin`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 use hearth::config::Config;
 use hearth::service::{Hearth, Options};
+
+mod cli_plugin;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +56,11 @@ enum Command {
     Key {
         #[command(subcommand)]
         action: KeyAction,
+    },
+    /// Install, approve and manage plugins; run one for development.
+    Plugin {
+        #[command(subcommand)]
+        action: cli_plugin::PluginAction,
     },
 }
 
@@ -142,6 +149,7 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
     hearth.start_cluster_worker();
+    hearth::plugins::watch::start(hearth.clone());
     if let Some(owp_listen) = &config.owp_listen {
         let owp_addr: SocketAddr = owp_listen
             .parse()
@@ -177,6 +185,10 @@ async fn main() -> Result<ExitCode> {
         Command::Call { command, args } => {
             init_tracing("warn");
             return call(&cli.data_dir, &command, &args).await;
+        }
+        Command::Plugin { action } => {
+            init_tracing("warn");
+            return cli_plugin::run(&cli.data_dir, action).await;
         }
         Command::Key { action } => {
             init_tracing("warn");

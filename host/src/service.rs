@@ -2,7 +2,7 @@
 //! root, the loaded plugins, and the path from a resolved command to its outcome.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub enum OpenError {
     },
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    Plugins(crate::plugins::RegistryError),
 }
 
 /// How to open a data root.
@@ -133,34 +135,6 @@ pub fn builtin_plugins() -> Vec<PluginSource> {
         .collect()
 }
 
-/// Extra plugins: every `*.wasm` in `<data root>/plugins/`, by file name.
-fn installed_plugins(data_dir: &Path) -> Result<Vec<PluginSource>, OpenError> {
-    let dir = data_dir.join("plugins");
-    let io_error = |source| OpenError::Io {
-        path: dir.clone(),
-        source,
-    };
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(io_error(error)),
-    };
-    let mut sources = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(io_error)?.path();
-        if path.extension().is_some_and(|ext| ext == "wasm") {
-            let name = path
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let bytes = std::fs::read(&path).map_err(io_error)?;
-            sources.push(PluginSource { name, bytes });
-        }
-    }
-    sources.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(sources)
-}
-
 impl Hearth {
     /// Opens an initialised data root and loads the built-in and installed plugins.
     pub async fn open(options: &Options) -> Result<Self, OpenError> {
@@ -181,12 +155,18 @@ impl Hearth {
         });
         let audit = AuditLog::open(&log_dir.join("audit.jsonl")).map_err(io_error)?;
         let mut sources = builtin_plugins();
-        sources.extend(installed_plugins(root.path())?);
-        let runtime = Runtime::load(
+        // Installed plugins load only when approved and unchanged (see `crate::plugins`).
+        let installed = crate::plugins::scan(root.path()).map_err(OpenError::Plugins)?;
+        for (name, reason) in &installed.skipped {
+            tracing::warn!(plugin = name.as_str(), %reason, "installed plugin not loaded");
+        }
+        sources.extend(installed.sources);
+        let runtime = Runtime::load_with_winners(
             sources,
             root.path().join("cache"),
             options.limits.clone(),
             services.clone(),
+            &installed.winners,
         )
         .await?;
         Ok(Self {
@@ -211,6 +191,29 @@ impl Hearth {
     /// The loaded plugins.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// Re-reads the installed plugins and hot-swaps them in (see `Runtime::swap`): calls in
+    /// flight finish on the version they started with; on error nothing changes.
+    pub async fn reload_plugins(&self) -> Result<(), OpenError> {
+        let installed = crate::plugins::scan(self.root.path()).map_err(OpenError::Plugins)?;
+        for (name, reason) in &installed.skipped {
+            tracing::warn!(plugin = name.as_str(), %reason, "installed plugin not loaded");
+        }
+        let mut sources = builtin_plugins();
+        sources.extend(installed.sources);
+        self.runtime.swap(sources, &installed.winners).await?;
+        Ok(())
+    }
+
+    /// The host interfaces' shared state (used to validate a plugin being installed).
+    pub fn services(&self) -> &Arc<HostServices> {
+        &self.services
+    }
+
+    /// The sandbox limits this hearth was opened with.
+    pub fn limits(&self) -> &Limits {
+        self.runtime.limits()
     }
 
     /// The current `hestia.conf` switches.

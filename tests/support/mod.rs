@@ -38,6 +38,11 @@ pub fn escape_plugin() -> PathBuf {
     ))
 }
 
+/// A test-only plugin built by `host/build.rs`, by file stem (e.g. `hearth_plugin_greedy`).
+pub fn test_plugin(stem: &str) -> PathBuf {
+    PathBuf::from(env!("HEARTH_TEST_PLUGIN_DIR")).join(format!("{stem}.wasm"))
+}
+
 /// The folder holding the PHP and NodeJS client samples.
 pub fn clients_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/clients"))
@@ -454,8 +459,8 @@ impl Server {
         Self::start_with(&[], |_| {})
     }
 
-    /// Like [`Server::start`], copying each (plugin file, installed name) into
-    /// `DIR/plugins/` and running `prepare` on the data root before serving.
+    /// Like [`Server::start`], installing and approving each (plugin file, installed name)
+    /// with `hearth plugin install --yes` and running `prepare` on the data root before serving.
     pub fn start_with(plugins: &[(PathBuf, &str)], prepare: impl FnOnce(&Path)) -> Self {
         Self::start_configured(plugins, None, prepare)
     }
@@ -471,14 +476,17 @@ impl Server {
         let data = base.join("data");
         init(&data, Some(ADMIN_PASSWORD));
         for (source, name) in plugins {
-            let target = data.join("plugins").join(name);
-            std::fs::copy(source, &target).unwrap_or_else(|e| {
-                panic!(
-                    "copy {} to {}: {e} (is the test plugin built?)",
-                    source.display(),
-                    target.display()
-                )
-            });
+            // Installed plugins load only once approved: install like an admin would.
+            let stem = name.trim_end_matches(".wasm");
+            let output = run(hearth(&data)
+                .args(["plugin", "install", "--yes", "--name", stem])
+                .arg(source));
+            assert_eq!(
+                output.code,
+                0,
+                "hearth plugin install {} (is the test plugin built?): {output:?}",
+                source.display()
+            );
         }
         prepare(&data);
         let log = base.join("server.log");

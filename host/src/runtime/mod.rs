@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hearth_sdk::ReturnCode;
@@ -21,7 +21,7 @@ use wasmtime::Engine;
 pub use bindings::hearth::plugin::types::{Access, CommandSpec, DirGrant, Manifest};
 pub use engine::{EngineTicker, Limits};
 pub use host_state::{HostServices, InvocationScope};
-pub use plugin::{LoadedPlugin, PluginSource};
+pub use plugin::{LoadedPlugin, PluginSource, WIT_VERSION, wit_version_compatible};
 
 use crate::grant::{Grant, LockScope};
 use crate::policy;
@@ -66,6 +66,11 @@ pub enum LoadError {
     },
     #[error("plugin {name} imports {interface}, which its manifest does not declare")]
     UndeclaredImport { name: String, interface: String },
+    #[error(
+        "plugin {name} was built for {found}, an incompatible major version of the plugin interface; this host implements hearth:plugin@{}.{}.{}",
+        plugin::WIT_VERSION.0, plugin::WIT_VERSION.1, plugin::WIT_VERSION.2
+    )]
+    IncompatibleWit { name: String, found: String },
     #[error("command {command} is provided by both {first} and {second}")]
     DuplicateCommand {
         command: String,
@@ -93,13 +98,31 @@ pub struct Core {
     engine: Engine,
     limits: Limits,
     services: Arc<HostServices>,
-    commands: HashMap<String, (Arc<LoadedPlugin>, usize)>,
+    /// The command table. Hot swap replaces the whole `Arc`; a call in flight keeps the
+    /// plugin it resolved, so it finishes on the version it started with.
+    commands: RwLock<Arc<CommandTable>>,
+}
+
+/// Command name → (plugin, index of its manifest entry).
+type CommandTable = HashMap<String, (Arc<LoadedPlugin>, usize)>;
+
+impl Core {
+    fn table(&self) -> Arc<CommandTable> {
+        self.commands
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// Every loaded plugin and the command table they provide.
 pub struct Runtime {
     core: Arc<Core>,
-    plugins: Vec<Arc<LoadedPlugin>>,
+    plugins: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
+    linker: wasmtime::component::Linker<host_state::HostState>,
+    cache_dir: PathBuf,
+    /// Serialises hot swaps.
+    swapping: tokio::sync::Mutex<()>,
     slots: tokio::sync::Semaphore,
     _ticker: EngineTicker,
 }
@@ -126,6 +149,18 @@ impl Runtime {
         limits: Limits,
         services: Arc<HostServices>,
     ) -> Result<Self, LoadError> {
+        Self::load_with_winners(sources, cache_dir, limits, services, &HashMap::new()).await
+    }
+
+    /// Like [`Runtime::load`], where `winners` (command → plugin name) settles commands that
+    /// two plugins provide; any other duplicate is refused.
+    pub async fn load_with_winners(
+        sources: Vec<PluginSource>,
+        cache_dir: PathBuf,
+        limits: Limits,
+        services: Arc<HostServices>,
+        winners: &HashMap<String, String>,
+    ) -> Result<Self, LoadError> {
         let engine = engine::build(&limits).map_err(|source| LoadError::Wasm {
             name: "engine".into(),
             source,
@@ -136,33 +171,25 @@ impl Runtime {
             source,
         })?;
         let mut plugins = Vec::new();
-        let mut commands: HashMap<String, (Arc<LoadedPlugin>, usize)> = HashMap::new();
         for source in sources {
-            let loaded = Arc::new(
+            plugins.push(Arc::new(
                 LoadedPlugin::load(&engine, &linker, &cache_dir, source, &limits, &services)
                     .await?,
-            );
-            for (index, spec) in loaded.manifest().commands.iter().enumerate() {
-                if let Some((first, _)) = commands.get(&spec.name) {
-                    return Err(LoadError::DuplicateCommand {
-                        command: spec.name.clone(),
-                        first: first.name().to_string(),
-                        second: loaded.name().to_string(),
-                    });
-                }
-                commands.insert(spec.name.clone(), (loaded.clone(), index));
-            }
-            plugins.push(loaded);
+            ));
         }
+        let commands = command_table(&plugins, winners)?;
         Ok(Self {
             slots: tokio::sync::Semaphore::new(limits.max_concurrent),
             core: Arc::new(Core {
                 engine,
                 limits,
                 services,
-                commands,
+                commands: RwLock::new(Arc::new(commands)),
             }),
-            plugins,
+            plugins: RwLock::new(Arc::new(plugins)),
+            linker,
+            cache_dir,
+            swapping: tokio::sync::Mutex::new(()),
             _ticker: ticker,
         })
     }
@@ -170,7 +197,7 @@ impl Runtime {
     /// The command called `name`, if a plugin provides it.
     pub fn resolve(&self, name: &str) -> Option<ResolvedCommand> {
         self.core
-            .commands
+            .table()
             .get(name)
             .map(|(plugin, index)| ResolvedCommand {
                 plugin: plugin.clone(),
@@ -178,9 +205,56 @@ impl Runtime {
             })
     }
 
+    /// The limits every invocation runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.core.limits
+    }
+
     /// The loaded plugins.
-    pub fn plugins(&self) -> &[Arc<LoadedPlugin>] {
-        &self.plugins
+    pub fn plugins(&self) -> Arc<Vec<Arc<LoadedPlugin>>> {
+        self.plugins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Hot swap: makes `sources` the loaded plugins, on the same engine. A plugin whose name
+    /// and sha256 are unchanged is kept as it is; others are compiled (or taken from the
+    /// cache) and described first, and only then is the command table replaced in one step.
+    /// Calls in flight finish on the plugin they resolved. On error nothing changes.
+    pub async fn swap(
+        &self,
+        sources: Vec<PluginSource>,
+        winners: &HashMap<String, String>,
+    ) -> Result<(), LoadError> {
+        let _one_at_a_time = self.swapping.lock().await;
+        let current = self.plugins();
+        let mut plugins = Vec::new();
+        for source in sources {
+            let sha256 = plugin::sha256_hex(&source.bytes);
+            if let Some(kept) = current
+                .iter()
+                .find(|p| p.name() == source.name && p.sha256() == sha256)
+            {
+                plugins.push(kept.clone());
+                continue;
+            }
+            plugins.push(Arc::new(
+                LoadedPlugin::load(
+                    &self.core.engine,
+                    &self.linker,
+                    &self.cache_dir,
+                    source,
+                    &self.core.limits,
+                    &self.core.services,
+                )
+                .await?,
+            ));
+        }
+        let commands = command_table(&plugins, winners)?;
+        *self.core.commands.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(commands);
+        *self.plugins.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(plugins);
+        Ok(())
     }
 
     /// Runs one command in a fresh store holding exactly `grant`'s directories.
@@ -231,7 +305,8 @@ impl Core {
             if parent.depth >= MAX_NESTING {
                 return refuse(format!("{command} is nested too deeply"));
             }
-            let Some((plugin, index)) = self.commands.get(command) else {
+            let table = self.table();
+            let Some((plugin, index)) = table.get(command) else {
                 return refuse(format!("Command {command} not found"));
             };
             let spec = &plugin.manifest().commands[*index];
@@ -262,6 +337,36 @@ impl Core {
             }
         })
     }
+}
+
+/// Builds the command table; a command two plugins provide goes to the one `winners` names,
+/// and is refused otherwise.
+fn command_table(
+    plugins: &[Arc<LoadedPlugin>],
+    winners: &HashMap<String, String>,
+) -> Result<CommandTable, LoadError> {
+    let mut commands: CommandTable = HashMap::new();
+    for loaded in plugins {
+        for (index, spec) in loaded.manifest().commands.iter().enumerate() {
+            if let Some((first, _)) = commands.get(&spec.name) {
+                match winners.get(&spec.name).map(String::as_str) {
+                    Some(winner) if winner == first.name() => continue,
+                    Some(winner) if winner == loaded.name() => {
+                        commands.insert(spec.name.clone(), (loaded.clone(), index));
+                        continue;
+                    }
+                    _ => {}
+                }
+                return Err(LoadError::DuplicateCommand {
+                    command: spec.name.clone(),
+                    first: first.name().to_string(),
+                    second: loaded.name().to_string(),
+                });
+            }
+            commands.insert(spec.name.clone(), (loaded.clone(), index));
+        }
+    }
+    Ok(commands)
 }
 
 /// The clean Hestia error a sandbox failure becomes. The guest's own message is never part

@@ -71,10 +71,48 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     Ok(linker)
 }
 
+/// The sha256 of component bytes, hex (the pin `LoadedPlugin::sha256` reports).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 fn engine_fingerprint(engine: &Engine) -> String {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     format!("{:016x}", hasher.finish())
+}
+
+/// The version of the `hearth:plugin` WIT package this host implements.
+pub const WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
+
+/// Whether a plugin built for `hearth:plugin@{version}` can run on this host: the same major
+/// version (for 0.x, the same minor, as semver treats it).
+pub fn wit_version_compatible(version: &str) -> bool {
+    let mut parts = version.split(['.', '-', '+']).map(str::parse::<u64>);
+    let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if WIT_VERSION.0 == 0 {
+        major == 0 && minor == WIT_VERSION.1
+    } else {
+        major == WIT_VERSION.0
+    }
+}
+
+/// Refuses a component whose `hearth:plugin` imports are of an incompatible major version.
+fn check_wit_version(name: &str, imports: &[String]) -> Result<(), LoadError> {
+    for import in imports {
+        if let Some(rest) = import.strip_prefix("hearth:plugin/")
+            && let Some((_, version)) = rest.split_once('@')
+            && !wit_version_compatible(version)
+        {
+            return Err(LoadError::IncompatibleWit {
+                name: name.to_string(),
+                found: format!("hearth:plugin@{version}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn unversioned(interface: &str) -> &str {
@@ -103,6 +141,7 @@ impl LoadedPlugin {
             .imports(engine)
             .map(|(import, _)| import.to_string())
             .collect();
+        check_wit_version(&name, &imports)?;
         let pre = CommandPluginPre::new(linker.instantiate_pre(&component).map_err(wasm_error)?)
             .map_err(wasm_error)?;
         let plugin_name: Arc<str> = Arc::from(name.as_str());

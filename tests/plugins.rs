@@ -1,0 +1,337 @@
+//! The plugin platform, black box: `hearth plugin install` with its consent prompt, sha256
+//! pinning and tamper detection, undeclared interfaces, duplicate commands, and
+//! list/inspect/disable/enable/remove/rollback, all on real components.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use sha2::{Digest, Sha256};
+use support::{ADMIN_PASSWORD, Auth, Output, Server, escape_plugin, hearth, init, run};
+
+const ESCAPE_COMMANDS: &[&str] = &[
+    "v-test-claim",
+    "v-test-nested",
+    "v-test-sleep",
+    "v-test-escape",
+];
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Runs `hearth --data-dir DATA ARGS...` with `input` on stdin.
+fn hearth_with_input(data: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = hearth(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hearth");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("wait for hearth");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn plugin(data: &Path, args: &[&str]) -> Output {
+    run(hearth(data).arg("plugin").args(args))
+}
+
+fn call(data: &Path, command: &str, args: &[&str]) -> Output {
+    run(hearth(data).arg("call").arg(command).args(args))
+}
+
+/// A fresh, initialised data root.
+fn data_root() -> std::path::PathBuf {
+    let data = support::temp_dir("hearth-plugins-").join("data");
+    init(&data, Some(ADMIN_PASSWORD));
+    data
+}
+
+/// The same component with a custom section appended: valid, identical grants, another
+/// sha256 (a "new build" of the plugin).
+fn rebuilt(bytes: &[u8], tag: &str) -> Vec<u8> {
+    let name = b"hearth-test";
+    let payload = tag.as_bytes();
+    let size = 1 + name.len() + payload.len();
+    assert!(size < 128 && name.len() < 128);
+    let mut out = bytes.to_vec();
+    out.push(0);
+    out.push(size as u8);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    out.extend_from_slice(payload);
+    out
+}
+
+fn approved_sha(data: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(data.join("plugins/approvals.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).expect("approvals.json is JSON");
+    value["plugins"][name]["current"]["sha256"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[test]
+fn install_shows_grants_and_imports_and_asks_for_consent() {
+    let data = data_root();
+    let file = escape_plugin();
+    let file_arg = file.to_str().unwrap();
+
+    let refused = hearth_with_input(&data, &["plugin", "install", file_arg], "n\n");
+    assert_ne!(refused.code, 0, "{refused:?}");
+    for shown in [
+        "Commands:",
+        "v-test-escape USER VICTIM",
+        "scope:       user (USER is argument 1)",
+        "user data read-write",
+        "v-test-sleep MS",
+        "scope:       system",
+        "Host interfaces:",
+        "declared (reason)",
+        "imported by the binary",
+        "hearth:plugin/names",
+        "wasi:filesystem/preopens",
+        "Approve this plugin? [y/N]",
+    ] {
+        assert!(
+            refused.stdout.contains(shown),
+            "{shown:?} missing from {}",
+            refused.stdout
+        );
+    }
+    assert!(refused.stderr.contains("not approved"), "{refused:?}");
+    assert_eq!(approved_sha(&data, "escape"), None);
+    assert!(!data.join("plugins/escape.wasm").exists());
+    let missing = call(&data, "v-test-sleep", &["1"]);
+    assert!(
+        missing.stdout.contains("Command v-test-sleep not found"),
+        "{missing:?}"
+    );
+
+    let approved = hearth_with_input(&data, &["plugin", "install", file_arg], "y\n");
+    assert_eq!(approved.code, 0, "{approved:?}");
+    let expected = sha256(&std::fs::read(&file).unwrap());
+    assert!(
+        approved
+            .stdout
+            .contains(&format!("installed escape (sha256 {expected})")),
+        "{approved:?}"
+    );
+    assert_eq!(
+        approved_sha(&data, "escape").as_deref(),
+        Some(expected.as_str())
+    );
+    // Precompiled at install: the cache holds the compiled component.
+    let cached = std::fs::read_dir(data.join("cache"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with(&expected));
+    assert!(cached, "no precompiled {expected} in the cache");
+    let ran = call(&data, "v-test-sleep", &["1"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+
+    let listed = plugin(&data, &["list"]);
+    assert!(
+        listed.stdout.contains("escape") && listed.stdout.contains("enabled"),
+        "{listed:?}"
+    );
+    let inspected = plugin(&data, &["inspect", "escape"]);
+    assert!(inspected.stdout.contains(&expected), "{inspected:?}");
+    assert!(
+        inspected
+            .stdout
+            .contains("command v-test-escape user:write"),
+        "{inspected:?}"
+    );
+}
+
+#[test]
+fn a_changed_file_is_not_loaded_until_approved_again() {
+    let data = data_root();
+    let file = escape_plugin();
+    let installed = plugin(&data, &["install", "--yes", file.to_str().unwrap()]);
+    assert_eq!(installed.code, 0, "{installed:?}");
+    assert_eq!(call(&data, "v-test-sleep", &["1"]).code, 0);
+
+    // Someone replaces the approved file behind the admin's back.
+    let tampered = rebuilt(&std::fs::read(&file).unwrap(), "tampered");
+    std::fs::write(data.join("plugins/escape.wasm"), &tampered).unwrap();
+    let refused = call(&data, "v-test-sleep", &["1"]);
+    assert!(
+        refused.stdout.contains("Command v-test-sleep not found"),
+        "{refused:?}"
+    );
+    assert!(
+        refused.stderr.contains("changed since approval"),
+        "{refused:?}"
+    );
+    let listed = plugin(&data, &["list"]);
+    assert!(
+        listed.stdout.contains("CHANGED since approval"),
+        "{listed:?}"
+    );
+
+    // Approving the new file again: it asks for nothing more, so no prompt is needed (stdin
+    // is empty) and it loads.
+    let copy = data.parent().unwrap().join("escape.wasm");
+    std::fs::write(&copy, &tampered).unwrap();
+    let again = hearth_with_input(&data, &["plugin", "install", copy.to_str().unwrap()], "");
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("No new grants"), "{again:?}");
+    assert_eq!(approved_sha(&data, "escape"), Some(sha256(&tampered)));
+    assert_eq!(call(&data, "v-test-sleep", &["1"]).code, 0);
+}
+
+#[test]
+fn an_undeclared_interface_is_rejected_by_name() {
+    let data = data_root();
+    let file = support::test_plugin("hearth_plugin_greedy");
+    let refused = plugin(&data, &["install", "--yes", file.to_str().unwrap()]);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused.stderr.contains("imports hearth:plugin/secrets")
+            && refused
+                .stderr
+                .contains("which its manifest does not declare"),
+        "{refused:?}"
+    );
+    assert_eq!(approved_sha(&data, "greedy"), None);
+    assert!(!data.join("plugins/greedy.wasm").exists());
+}
+
+#[test]
+fn two_plugins_claim_a_command_only_when_the_admin_picks_the_winner() {
+    let data = data_root();
+    let file = escape_plugin();
+    let file = file.to_str().unwrap();
+    assert_eq!(plugin(&data, &["install", "--yes", file]).code, 0);
+    let refused = plugin(&data, &["install", "--yes", "--name", "second", file]);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("is already provided by plugin escape"),
+        "{refused:?}"
+    );
+    assert!(refused.stderr.contains("--wins"), "{refused:?}");
+
+    let mut args = vec!["install", "--yes", "--name", "second"];
+    for command in ESCAPE_COMMANDS {
+        args.extend(["--wins", command]);
+    }
+    args.push(file);
+    let won = plugin(&data, &args);
+    assert_eq!(won.code, 0, "{won:?}");
+    let inspected = plugin(&data, &["inspect", "second"]);
+    assert!(
+        inspected.stdout.contains("wins:     v-test-sleep"),
+        "{inspected:?}"
+    );
+    assert_eq!(call(&data, "v-test-sleep", &["1"]).code, 0);
+}
+
+#[test]
+fn disable_enable_rollback_and_remove() {
+    let data = data_root();
+    let v1 = std::fs::read(escape_plugin()).unwrap();
+    let v2 = rebuilt(&v1, "v2");
+    let dir = data.parent().unwrap();
+    std::fs::write(dir.join("escape.wasm"), &v1).unwrap();
+    let v2_path = dir.join("v2").join("escape.wasm");
+    std::fs::create_dir_all(v2_path.parent().unwrap()).unwrap();
+    std::fs::write(&v2_path, &v2).unwrap();
+    let v1_arg = dir.join("escape.wasm");
+    assert_eq!(
+        plugin(&data, &["install", "--yes", v1_arg.to_str().unwrap()]).code,
+        0
+    );
+    assert_eq!(
+        plugin(&data, &["install", v2_path.to_str().unwrap()]).code,
+        0
+    );
+    assert_eq!(approved_sha(&data, "escape"), Some(sha256(&v2)));
+
+    let rolled = plugin(&data, &["rollback", "escape"]);
+    assert_eq!(rolled.code, 0, "{rolled:?}");
+    assert_eq!(approved_sha(&data, "escape"), Some(sha256(&v1)));
+    assert_eq!(
+        sha256(&std::fs::read(data.join("plugins/escape.wasm")).unwrap()),
+        sha256(&v1)
+    );
+    assert_eq!(call(&data, "v-test-sleep", &["1"]).code, 0);
+    let no_more = plugin(&data, &["rollback", "escape"]);
+    assert_ne!(no_more.code, 0);
+    assert!(no_more.stderr.contains("no earlier version"), "{no_more:?}");
+
+    assert_eq!(plugin(&data, &["disable", "escape"]).code, 0);
+    assert!(
+        call(&data, "v-test-sleep", &["1"])
+            .stdout
+            .contains("not found")
+    );
+    assert!(plugin(&data, &["list"]).stdout.contains("disabled"));
+    assert_eq!(plugin(&data, &["enable", "escape"]).code, 0);
+    assert_eq!(call(&data, "v-test-sleep", &["1"]).code, 0);
+
+    assert_eq!(plugin(&data, &["remove", "escape"]).code, 0);
+    assert!(
+        call(&data, "v-test-sleep", &["1"])
+            .stdout
+            .contains("not found")
+    );
+    assert!(!data.join("plugins/escape.wasm").exists());
+    assert_eq!(approved_sha(&data, "escape"), None);
+}
+
+#[test]
+fn an_approved_plugin_is_served_over_https() {
+    let server = Server::start_with(&[(escape_plugin(), "escape.wasm")], |_| {});
+    let response = server.api(Auth::Admin, true, "v-test-sleep", &["1"]);
+    assert_eq!(
+        (response.status, response.body.as_str()),
+        (200, "0"),
+        "{response:?}"
+    );
+}
+
+#[test]
+fn plugin_run_executes_one_command_without_a_server() {
+    let data = data_root();
+    let file = escape_plugin();
+    let file = file.to_str().unwrap();
+    let ran = plugin(&data, &["run", file, "v-test-sleep", "1"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let refused = plugin(
+        &data,
+        &[
+            "run",
+            "--user",
+            "bob",
+            file,
+            "v-test-claim",
+            "admin",
+            "x.example",
+            "0",
+        ],
+    );
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("user bob may only run v-test-claim for itself"),
+        "{refused:?}"
+    );
+}
