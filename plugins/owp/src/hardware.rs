@@ -24,24 +24,19 @@ pub fn list(ctx: &Ctx) -> Result<Reply, CmdError> {
 }
 
 pub fn get(ctx: &Ctx) -> Result<Reply, CmdError> {
-    Ok(match ctx.find_by_param(&HARDWARE_SERVERS, "id")? {
-        Some(row) => store::object("hardware_server", &HARDWARE_SERVERS, &row),
-        None => store::not_found(),
-    })
+    Ok(store::object_or_not_found(
+        "hardware_server",
+        &HARDWARE_SERVERS,
+        ctx.find_by_param(&HARDWARE_SERVERS, "id")?,
+    ))
 }
 
 pub fn get_by_host(ctx: &Ctx) -> Result<Reply, CmdError> {
-    let host = ctx.text("host");
-    Ok(
-        match ctx
-            .load(&HARDWARE_SERVERS)?
-            .into_iter()
-            .find(|row| row.value("host") == host)
-        {
-            Some(row) => store::object("hardware_server", &HARDWARE_SERVERS, &row),
-            None => store::not_found(),
-        },
-    )
+    Ok(store::object_or_not_found(
+        "hardware_server",
+        &HARDWARE_SERVERS,
+        ctx.find_by_text(&HARDWARE_SERVERS, "host", "host")?,
+    ))
 }
 
 /// The HardwareServer validations: unique host, port 1024..49151.

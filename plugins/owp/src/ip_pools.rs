@@ -49,10 +49,11 @@ pub fn list(ctx: &Ctx) -> Result<Reply, CmdError> {
 }
 
 pub fn get(ctx: &Ctx) -> Result<Reply, CmdError> {
-    Ok(match ctx.find_by_param(&IP_POOLS, "id")? {
-        Some(row) => store::object("ip_pool", &IP_POOLS, &row),
-        None => store::not_found(),
-    })
+    Ok(store::object_or_not_found(
+        "ip_pool",
+        &IP_POOLS,
+        ctx.find_by_param(&IP_POOLS, "id")?,
+    ))
 }
 
 fn save(ctx: &Ctx, mut row: Record, new: bool) -> Result<Reply, CmdError> {

@@ -299,6 +299,20 @@ impl Ctx {
             .find(|row| int(row, "id") == Some(id)))
     }
 
+    /// The first row of `table` whose `column` equals the text of parameter `param`.
+    pub fn find_by_text(
+        &self,
+        table: &Table,
+        column: &str,
+        param: &str,
+    ) -> Result<Option<Record>, CmdError> {
+        let value = self.text(param);
+        Ok(self
+            .load(table)?
+            .into_iter()
+            .find(|row| row.value(column) == value))
+    }
+
     /// The next id of `table` (never reused, like an auto-increment column).
     pub fn next_id(&self, table: &Table) -> Result<i64, CmdError> {
         let path = self.dir.join("sequences.conf");
@@ -567,4 +581,12 @@ pub fn list(root: &str, item: &str, table: &Table, rows: &[Record]) -> Reply {
 /// One row: `<singular>…`.
 pub fn object(root: &str, table: &Table, row: &Record) -> Reply {
     Reply::Document(root.into(), render(table, row))
+}
+
+/// One row as `<singular>…`, or `object_not_found` when there is none.
+pub fn object_or_not_found(root: &str, table: &Table, row: Option<Record>) -> Reply {
+    match row {
+        Some(row) => object(root, table, &row),
+        None => not_found(),
+    }
 }

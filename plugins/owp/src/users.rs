@@ -15,24 +15,19 @@ pub fn list(ctx: &Ctx) -> Result<Reply, CmdError> {
 }
 
 pub fn get(ctx: &Ctx) -> Result<Reply, CmdError> {
-    Ok(match ctx.find_by_param(&USERS, "id")? {
-        Some(row) => store::object("user", &USERS, &row),
-        None => store::not_found(),
-    })
+    Ok(store::object_or_not_found(
+        "user",
+        &USERS,
+        ctx.find_by_param(&USERS, "id")?,
+    ))
 }
 
 pub fn get_by_login(ctx: &Ctx) -> Result<Reply, CmdError> {
-    let login = ctx.text("login");
-    Ok(
-        match ctx
-            .load(&USERS)?
-            .into_iter()
-            .find(|row| row.value("login") == login)
-        {
-            Some(row) => store::object("user", &USERS, &row),
-            None => store::not_found(),
-        },
-    )
+    Ok(store::object_or_not_found(
+        "user",
+        &USERS,
+        ctx.find_by_text(&USERS, "login", "login")?,
+    ))
 }
 
 /// Whether `row`'s role makes a superadmin (`manage_hardware_servers`).
@@ -228,15 +223,9 @@ pub fn roles_list(ctx: &Ctx) -> Result<Reply, CmdError> {
 }
 
 pub fn roles_get_by_name(ctx: &Ctx) -> Result<Reply, CmdError> {
-    let name = ctx.text("name");
-    Ok(
-        match ctx
-            .load(&ROLES)?
-            .into_iter()
-            .find(|row| row.value("name") == name)
-        {
-            Some(row) => store::object("role", &ROLES, &row),
-            None => store::not_found(),
-        },
-    )
+    Ok(store::object_or_not_found(
+        "role",
+        &ROLES,
+        ctx.find_by_text(&ROLES, "name", "name")?,
+    ))
 }

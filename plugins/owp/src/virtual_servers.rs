@@ -103,24 +103,19 @@ pub fn own_servers(ctx: &Ctx) -> Result<Reply, CmdError> {
 }
 
 pub fn get(ctx: &Ctx) -> Result<Reply, CmdError> {
-    Ok(match controlled(ctx, "id")? {
-        Some(row) => store::object("virtual_server", &VIRTUAL_SERVERS, &row),
-        None => store::not_found(),
-    })
+    Ok(store::object_or_not_found(
+        "virtual_server",
+        &VIRTUAL_SERVERS,
+        controlled(ctx, "id")?,
+    ))
 }
 
 pub fn get_by_host(ctx: &Ctx) -> Result<Reply, CmdError> {
-    let host = ctx.text("host");
-    Ok(
-        match ctx
-            .load(&VIRTUAL_SERVERS)?
-            .into_iter()
-            .find(|row| row.value("host_name") == host)
-        {
-            Some(row) => store::object("virtual_server", &VIRTUAL_SERVERS, &row),
-            None => store::not_found(),
-        },
-    )
+    Ok(store::object_or_not_found(
+        "virtual_server",
+        &VIRTUAL_SERVERS,
+        ctx.find_by_text(&VIRTUAL_SERVERS, "host_name", "host")?,
+    ))
 }
 
 /// OWP's `ip_address` format: IPv4 with an optional prefix, IPv6-ish groups, spaces, or
