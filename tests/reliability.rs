@@ -335,7 +335,11 @@ fn a_full_disk_gives_e_disk_and_keeps_the_store() {
         }
     };
     init(&data, Some(ADMIN_PASSWORD));
-    std::fs::copy(hostile_plugin(), data.join("plugins/hostile.wasm")).expect("install");
+    // Installed plugins load only once approved: install like an admin would.
+    let output = run(hearth(&data)
+        .args(["plugin", "install", "--yes", "--name", "hostile"])
+        .arg(hostile_plugin()));
+    assert_eq!(output.code, 0, "hearth plugin install: {output:?}");
     let config = write_test_config(&base.join("hearth.toml"));
     // Start once so that the compiled plugins are cached, then fill the disk.
     let (mut child, port, _) = spawn_serve(&data, &base.join("server.log"), Some(&config));

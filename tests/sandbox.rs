@@ -13,7 +13,7 @@ use support::*;
 static SERVER: OnceLock<Server> = OnceLock::new();
 
 /// A server with the escape plugin installed, API_SYSTEM='2', a permission set for the
-/// escape command, and users alice, bob and carol.
+/// escape command, and users alice, bob, carol and dave.
 fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         let s = Server::start_with(&[(escape_plugin(), "escape.wasm")], |data| {
@@ -54,6 +54,13 @@ fn server() -> &'static Server {
             &["carol", "Carol-p4ssw0rd", "carol@example.com"],
         )
         .expect(204, Some("0"), "");
+        // dave is used by one test only, so its snapshots see no other test's writes.
+        s.v2(
+            false,
+            "v-add-user",
+            &["dave", "Dave-p4ssw0rd", "dave@example.com"],
+        )
+        .expect(204, Some("0"), "");
         s
     })
 }
@@ -66,6 +73,11 @@ fn plant(s: &Server, user: &str, victim: &str) {
     for (name, target) in [
         ("planted", victim_dir.clone()),
         ("planted-file", victim_dir.join("user.conf")),
+        (
+            "planted-dangling",
+            victim_dir.join("pwned-planted-dangling"),
+        ),
+        ("planted-proc", std::path::PathBuf::from("/proc/self/root")),
     ] {
         let link = dir.join(name);
         let _ = std::fs::remove_file(&link);
@@ -99,8 +111,8 @@ fn assert_all_blocked(body: &str) {
     assert!(!body.contains("ESCAPED"), "the sandbox leaked:\n{body}");
     let blocked = body.lines().filter(|l| l.ends_with(": blocked")).count();
     assert!(
-        blocked >= 10,
-        "expected at least 10 blocked attempts, got {blocked}:\n{body}"
+        blocked >= 20,
+        "expected at least 20 blocked attempts, got {blocked}:\n{body}"
     );
     // The control line proves the plugin could use its own directory, so "blocked" means
     // refused rather than broken.
@@ -154,22 +166,162 @@ fn a_plugin_cannot_leave_its_users_directory() {
     let tmp = std::env::temp_dir();
     assert!(!tmp.join("pwned").exists());
     assert!(!Path::new("/pwned").exists());
+    for name in ["pwned-dangling", "pwned-planted-dangling", "pwned-chain"] {
+        assert!(
+            !s.path(&format!("data/users/bob/{name}")).exists(),
+            "{name}"
+        );
+    }
+}
+
+/// The home directory of `user` as the server mounts it at `/home/USER`.
+fn home_of(s: &Server, user: &str) -> std::path::PathBuf {
+    let root = s
+        .conf_value("HOME_ROOT")
+        .filter(|value| !value.is_empty())
+        .map_or_else(|| s.path("home"), std::path::PathBuf::from);
+    root.join(user)
+}
+
+#[test]
+fn a_read_only_directory_stays_unchanged() {
+    let s = server();
+    let before_dave = user_files(s, "dave");
+    let before_bob = user_files(s, "bob");
+    let r = s.v2(false, "v-test-escape-readonly", &["dave"]);
+    assert!(
+        !r.body.contains("ESCAPED"),
+        "the sandbox leaked:\n{}",
+        r.body
+    );
+    r.expect_status(200, Some("0"));
+    let blocked = r.body.lines().filter(|l| l.ends_with(": blocked")).count();
+    assert_eq!(blocked, 11, "{}", r.body);
+    assert!(
+        r.body.contains("control-writable-directory: ok"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("control-read-only-readable: ok"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        user_files(s, "dave"),
+        before_dave,
+        "the read-only directory changed"
+    );
+    assert_eq!(user_files(s, "bob"), before_bob, "bob's files changed");
+    let home = home_of(s, "dave");
+    for name in ["linked.conf", "moved.conf"] {
+        assert!(
+            !home.join(name).exists(),
+            "{name} in the writable directory"
+        );
+    }
+    // The writable directory did take the control write.
+    assert_eq!(
+        std::fs::read_to_string(home.join("own-file")).unwrap(),
+        "mine"
+    );
+}
+
+/// Swaps `a` and `b` (both must exist) in one step.
+fn exchange(a: &Path, b: &Path) {
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .unwrap();
+}
+
+#[test]
+fn renaming_directories_under_an_open_path_never_leads_out() {
+    let s = server();
+    let user = "carol";
+    // Make sure the home exists (the server creates it on the first call that mounts it).
+    s.v2(false, "v-test-escape-race", &[user, "0", "x"])
+        .expect_status(200, Some("0"));
+    let home = std::fs::canonicalize(home_of(s, user)).unwrap();
+    let maze = home.join("maze");
+    let _ = std::fs::remove_dir_all(&maze);
+    std::fs::create_dir_all(maze.join("inner")).unwrap();
+    std::fs::write(maze.join("inner/own"), "own").unwrap();
+    std::fs::create_dir_all(maze.join("swing")).unwrap();
+    std::fs::write(maze.join("swing/user.conf"), "OWN='yes'\n").unwrap();
+    // `..` twice from `inner` moved next to the home lands in the home root's parent.
+    let away = home.parent().unwrap().join(format!("{user}-inner-away"));
+    let _ = std::fs::remove_dir_all(&away);
+    let landing = home.parent().unwrap().parent().unwrap();
+    let bob = std::fs::canonicalize(s.path("data/users/bob")).unwrap();
+    let outside = bob
+        .strip_prefix(landing)
+        .expect("the data root and the home root share a parent")
+        .display()
+        .to_string();
+    // `swing-link` → bob's directory, relative and absolute, swapped with `swing` in a loop.
+    let depth = maze.strip_prefix(landing).unwrap().components().count();
+    let relative = format!("{}{outside}", "../".repeat(depth));
+    let swing_link = home.join("swing-link");
+    let _ = std::fs::remove_file(&swing_link);
+    std::os::unix::fs::symlink(&relative, &swing_link).unwrap();
+    // Once swapped into `maze/`, the link resolves to bob's directory (outside the sandbox).
+    assert!(
+        maze.join(&relative).join("user.conf").exists(),
+        "{relative}"
+    );
+
+    let before_bob = user_files(s, "bob");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let racer = {
+        let stop = stop.clone();
+        let (maze, away, swing_link) = (maze.clone(), away.clone(), swing_link.clone());
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::fs::rename(maze.join("inner"), &away).unwrap();
+                exchange(&maze.join("swing"), &swing_link);
+                std::thread::yield_now();
+                std::fs::rename(&away, maze.join("inner")).unwrap();
+                exchange(&maze.join("swing"), &swing_link);
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let r = s.v2(false, "v-test-escape-race", &[user, "20000", &outside]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = racer.join().unwrap();
+    assert!(
+        !r.body.contains("ESCAPED"),
+        "the sandbox leaked:\n{}",
+        r.body
+    );
+    r.expect_status(200, Some("0"));
+    assert!(r.body.contains("open-during-rename: blocked"), "{}", r.body);
+    assert!(swaps > 20, "the host barely raced: {swaps} swaps");
+    // The plugin's own paths resolved in some rounds and not others: the race was real.
+    let own_reads: u32 = r
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("control-own-reads: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(own_reads > 0, "{}", r.body);
+    assert_eq!(user_files(s, "bob"), before_bob, "bob's files changed");
+    assert!(!bob.join("pwned-race").exists());
 }
 
 #[test]
 fn the_victim_can_be_the_root_user() {
     let s = server();
     // carol's directory gets links to the root user's.
-    let dir = s.path("data/users/carol");
-    let admin = std::fs::canonicalize(s.path("data/users/admin")).unwrap();
-    for (name, target) in [
-        ("planted", admin.clone()),
-        ("planted-file", admin.join("user.conf")),
-    ] {
-        let link = dir.join(name);
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-    }
+    plant(s, "carol", "admin");
     let before_admin = user_files(s, "admin");
     let r = s.v2(false, "v-test-escape", &["carol", "admin"]);
     assert_all_blocked(&r.body);
@@ -257,10 +409,28 @@ fn claims_and_reloads_of_a_failed_command_are_undone() {
         .expect(200, Some("0"), "claimed");
     s.v2(false, "v-test-claim", &["bob", "KEPT.test", "0"])
         .expect(200, Some("0"), "taken by alice");
+    // A trap or a timeout after the claim undoes it as well, and drops the reload.
+    s.v2(
+        false,
+        "v-test-claim",
+        &["alice", "trapped.test", "trap", "mail"],
+    )
+    .expect(400, Some("19"), "Error: v-test-claim failed unexpectedly");
+    s.v2(false, "v-test-claim", &["bob", "trapped.test", "0"])
+        .expect(200, Some("0"), "claimed");
+    let r = s.v2(
+        false,
+        "v-test-claim",
+        &["alice", "timed-out.test", "hang", "mail"],
+    );
+    assert_ne!(r.exit_code.as_deref(), Some("0"), "{r:#?}");
+    s.v2(false, "v-test-claim", &["bob", "timed-out.test", "0"])
+        .expect(200, Some("0"), "claimed");
     // Only the successful command's reload reached the queue.
     let queue = s.read("data/queue/restart.pipe");
     assert!(queue.lines().any(|l| l == "v-restart-web now"), "{queue}");
     assert!(!queue.contains("v-restart-dns"), "{queue}");
+    assert!(!queue.contains("v-restart-mail"), "{queue}");
 }
 
 #[test]

@@ -715,4 +715,78 @@ mod tests {
         assert_eq!(api_error(9, "x", false).body, "Error: x");
         assert_eq!(api_error(9, "x", true).body, "9");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Form or JSON fields that carry a login, as a client would send them.
+        fn login_fields() -> impl Strategy<Value = Fields> {
+            (
+                proptest::collection::hash_map("[a-z0-9_]{1,12}", "\\PC{0,30}", 0..10),
+                "\\PC{1,20}",
+            )
+                .prop_map(|(mut fields, user)| {
+                    fields.insert("user".to_string(), user);
+                    fields
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn the_body_parser_never_panics(
+                content_type in prop_oneof![
+                    Just("application/x-www-form-urlencoded".to_string()),
+                    Just("application/json".to_string()),
+                    "\\PC{0,40}",
+                ],
+                body in proptest::collection::vec(any::<u8>(), 0..256),
+            ) {
+                if let Some(fields) = parse_body(&content_type, &body) {
+                    let _ = ApiRequest::from_fields(fields);
+                }
+            }
+
+            #[test]
+            fn form_bodies_parse_back_to_their_fields(fields in login_fields()) {
+                let pairs: Vec<(&String, &String)> = fields.iter().collect();
+                let body = serde_urlencoded::to_string(&pairs).unwrap();
+                let parsed = parse_body("application/x-www-form-urlencoded", body.as_bytes());
+                prop_assert_eq!(parsed, Some(fields));
+            }
+
+            #[test]
+            fn json_bodies_parse_back_to_their_fields(fields in login_fields()) {
+                let body = serde_json::to_vec(&fields).unwrap();
+                prop_assert_eq!(parse_body("application/json", &body), Some(fields.clone()));
+                // PHP reads a JSON body whatever the content type says.
+                prop_assert_eq!(parse_body("text/plain", &body), Some(fields));
+            }
+
+            #[test]
+            fn a_request_keeps_its_command_and_arguments_in_order(
+                command in "v-[a-z-]{1,20}",
+                args in proptest::collection::vec("[^ \\t\\n\\r\\x00\\x0B]([^\\n]{0,20}[^ \\t\\n\\r\\x00\\x0B])?", 0..13),
+                code_mode in any::<bool>(),
+            ) {
+                let mut pairs: Vec<(String, String)> = vec![
+                    ("user".into(), "admin".into()),
+                    ("password".into(), "secret".into()),
+                    ("cmd".into(), command.clone()),
+                    ("returncode".into(), if code_mode { "yes" } else { "no" }.into()),
+                ];
+                for (index, arg) in args.iter().enumerate() {
+                    pairs.push((format!("arg{}", index + 1), arg.clone()));
+                }
+                let body = serde_urlencoded::to_string(&pairs).unwrap();
+                let fields = parse_body("application/x-www-form-urlencoded", body.as_bytes()).unwrap();
+                let (request, flow) = ApiRequest::from_fields(fields).unwrap();
+                prop_assert_eq!(flow, Flow::Legacy);
+                prop_assert_eq!(request.command, command);
+                prop_assert_eq!(request.args, args);
+                prop_assert_eq!(request.code_mode, code_mode);
+                prop_assert_eq!(request.user.as_deref(), Some("admin"));
+            }
+        }
+    }
 }

@@ -492,4 +492,54 @@ mod tests {
         );
         assert_eq!(basic_credentials(&HeaderMap::new()), None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn form_headers() -> HeaderMap {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded; charset=UTF-8"),
+            );
+            headers
+        }
+
+        proptest! {
+            #[test]
+            fn parameter_parsing_never_panics(
+                query in proptest::option::of("\\PC{0,80}"),
+                body in proptest::collection::vec(any::<u8>(), 0..256),
+                form in any::<bool>(),
+            ) {
+                let headers = if form { form_headers() } else { HeaderMap::new() };
+                let _ = parse_params(query.as_deref(), &headers, &body);
+            }
+
+            #[test]
+            fn query_and_form_parameters_parse_back(
+                query in proptest::collection::btree_map("q[a-z_]{0,8}", "\\PC{0,20}", 0..6),
+                form in proptest::collection::btree_map("f[a-z_]{0,8}", "\\PC{0,20}", 0..6),
+            ) {
+                let query_text = serde_urlencoded::to_string(&query).unwrap();
+                let body = serde_urlencoded::to_string(&form).unwrap();
+                let params = parse_params(Some(&query_text), &form_headers(), body.as_bytes());
+                let mut expected = query.clone();
+                expected.extend(form.clone());
+                prop_assert_eq!(&params, &expected);
+                // Without the form content type only the query counts.
+                let params = parse_params(Some(&query_text), &HeaderMap::new(), body.as_bytes());
+                prop_assert_eq!(params, query);
+            }
+
+            #[test]
+            fn a_form_value_overrides_the_query(key in "[a-z]{1,8}", a in "\\PC{0,10}", b in "\\PC{0,10}") {
+                let query_text = serde_urlencoded::to_string([(&key, &a)]).unwrap();
+                let body = serde_urlencoded::to_string([(&key, &b)]).unwrap();
+                let params = parse_params(Some(&query_text), &form_headers(), body.as_bytes());
+                prop_assert_eq!(params.get(&key), Some(&b));
+            }
+        }
+    }
 }

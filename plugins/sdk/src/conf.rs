@@ -424,5 +424,23 @@ mod tests {
         fn parser_never_panics(line in "\\PC{0,80}") {
             let _ = Record::parse_line(&line);
         }
+
+        #[test]
+        fn list_writer_output_parses_back(
+            records in proptest::collection::vec(
+                proptest::collection::vec(("[A-Z][A-Z0-9_]{0,12}", "[^\r\n]{0,40}"), 1..6),
+                0..6,
+            )
+        ) {
+            let records: Vec<Record> = records.into_iter().map(Record::from_pairs).collect();
+            let text = write_list(&records).unwrap();
+            prop_assert_eq!(parse_list(&text).unwrap(), records);
+        }
+
+        #[test]
+        fn file_parsers_never_panic(text in "\\PC{0,200}") {
+            let _ = parse_source(&text);
+            let _ = parse_list(&text);
+        }
     }
 }

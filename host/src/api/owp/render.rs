@@ -5,13 +5,22 @@
 use hearth_sdk::owp::Value;
 use serde_json::{Map, Value as Json};
 
-/// Builder's text escaping: `&`, `<`, `>`, and every non-ASCII character as `&#N;`.
+/// Whether XML 1.0 can hold `c` at all (its `Char` production).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
+}
+
+/// Builder's text escaping: `&`, `<`, `>`, every non-ASCII character as `&#N;`, and every
+/// character XML cannot hold (control characters, U+FFFE, U+FFFF) as `*`, as Builder's
+/// `XChar` does, so the document stays well-formed whatever a plugin put in a value.
 fn escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            c if !is_xml_char(c) => out.push('*'),
             c if c.is_ascii() => out.push(c),
             c => out.push_str(&format!("&#{};", u32::from(c))),
         }
@@ -123,6 +132,7 @@ fn json_value(value: &Value) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn rails_shapes() {
@@ -157,5 +167,126 @@ mod tests {
         assert_eq!(out, "&#1044;&#1072;");
         assert_eq!(ruby_float(1.0), "1.0");
         assert_eq!(ruby_float(0.23), "0.23");
+    }
+
+    #[test]
+    fn characters_xml_cannot_hold_become_stars() {
+        let mut out = String::new();
+        escape("a\u{0}b\u{1b}c\u{ffff}\td", &mut out);
+        assert_eq!(out, "a*b*c*\td");
+    }
+
+    /// Element names as Rails writes them (attribute names of models).
+    fn name() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9_]{0,10}"
+    }
+
+    /// Text that survives an XML parser unchanged: no `\r` (parsers normalise line ends)
+    /// and only characters XML can hold.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            any::<char>().prop_filter("XML text", |c| is_xml_char(*c) && *c != '\r'),
+            0..24,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            proptest::option::of(prop_oneof![
+                Just("integer".to_string()),
+                Just("date".to_string()),
+                Just("datetime".to_string())
+            ])
+            .prop_map(Value::Nil),
+            text().prop_map(Value::Str),
+            any::<i64>().prop_map(Value::Int),
+            any::<bool>().prop_map(Value::Bool),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::Float),
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z".prop_map(Value::DateTime),
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}".prop_map(Value::Date),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec((name(), inner.clone()), 0..6).prop_map(Value::Hash),
+                (name(), proptest::collection::vec(inner, 0..6))
+                    .prop_map(|(item, items)| Value::Array(item, items)),
+            ]
+        })
+    }
+
+    /// What a reader of the XML can tell apart: an empty hash is an empty element, like an
+    /// empty string, and an empty array does not say what its items would be called.
+    fn as_read(value: &Value) -> Value {
+        match value {
+            Value::Hash(pairs) if pairs.is_empty() => Value::Str(String::new()),
+            Value::Hash(pairs) => Value::Hash(
+                pairs
+                    .iter()
+                    .map(|(key, child)| (key.clone(), as_read(child)))
+                    .collect(),
+            ),
+            Value::Array(_, items) if items.is_empty() => Value::Array(String::new(), vec![]),
+            Value::Array(item, items) => {
+                Value::Array(item.clone(), items.iter().map(as_read).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// Reads a rendered element back, by its Rails type attributes.
+    fn read(node: roxmltree::Node<'_, '_>) -> Value {
+        let text = node.text().unwrap_or_default().to_string();
+        if node.attribute("nil") == Some("true") {
+            return Value::Nil(node.attribute("type").map(str::to_string));
+        }
+        let children: Vec<_> = node.children().filter(|n| n.is_element()).collect();
+        match node.attribute("type") {
+            Some("integer") => Value::Int(text.parse().unwrap()),
+            Some("boolean") => Value::Bool(text.parse().unwrap()),
+            Some("float") => Value::Float(text.parse().unwrap()),
+            Some("datetime") => Value::DateTime(text),
+            Some("date") => Value::Date(text),
+            Some("array") => Value::Array(
+                children
+                    .first()
+                    .map(|c| c.tag_name().name().to_string())
+                    .unwrap_or_default(),
+                children.iter().map(|c| read(*c)).collect(),
+            ),
+            _ if children.is_empty() => Value::Str(text),
+            _ => Value::Hash(
+                children
+                    .iter()
+                    .map(|c| (c.tag_name().name().to_string(), read(*c)))
+                    .collect(),
+            ),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn xml_is_well_formed_and_values_round_trip(root in name(), value in value()) {
+            let document = xml(&root, &value);
+            let parsed = roxmltree::Document::parse(&document)
+                .map_err(|e| TestCaseError::fail(format!("{e}:\n{document}")))?;
+            prop_assert_eq!(parsed.root_element().tag_name().name(), root.as_str());
+            prop_assert_eq!(read(parsed.root_element()), as_read(&value));
+        }
+
+        #[test]
+        fn any_text_gives_a_well_formed_document(text in any::<String>()) {
+            let document = xml("description", &Value::Str(text));
+            prop_assert!(roxmltree::Document::parse(&document).is_ok(), "{}", document);
+        }
+
+        #[test]
+        fn json_rendering_is_valid_json(root in name(), value in value()) {
+            let rendered = json(&root, &value);
+            let parsed: Json = serde_json::from_str(&rendered).unwrap();
+            prop_assert!(parsed.get(&root).is_some());
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! It also provides `v-test-sleep MS`, which holds a sandbox slot for MS milliseconds, so
 //! tests can fill the concurrency cap deterministically, and probes of the host interfaces:
 //! `v-test-claim USER NAME CODE [SERVICE]` claims NAME as a web domain, asks for a reload of
-//! SERVICE and then returns CODE (so tests see claims and reloads kept or undone), and
+//! SERVICE and then returns CODE, traps (`trap`) or runs until the deadline (`hang`), so tests
+//! see claims and reloads kept or undone, and
 //! `v-test-nested USER COMMAND [ARG...]` runs another command and returns its outcome.
 //!
 //! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
@@ -11,6 +12,10 @@
 //! it creates itself. It prints one line per attempt, `<attempt>: blocked` or
 //! `<attempt>: ESCAPED <detail>`, and returns 0 only when everything was blocked. A first
 //! control line proves the plugin can use its own directory.
+//!
+//! `v-test-escape-readonly USER` tries to change its read-only `/user` directly and by moving
+//! files into its writable `/home/USER`; `v-test-escape-race USER ROUNDS OUTSIDE` opens paths
+//! while the host renames and swaps the directories they go through.
 
 use std::fs;
 use std::path::Path;
@@ -104,12 +109,228 @@ fn escape(call: &Call) -> CmdResult {
             .and_then(|_| fs::read_to_string(&abs_link)),
     );
 
+    // A chain of links, each ending in a slash, whose last hop leaves the directory.
+    let chain_first = user.join("chain-first");
+    let chain_second = user.join("chain-second");
+    attempt(
+        &mut report,
+        "trailing-slash-symlink-chain",
+        symlink("chain-second/", &chain_first)
+            .and_then(|_| symlink(&format!("../{victim}/"), &chain_second))
+            .and_then(|_| fs::read_to_string(user.join("chain-first/user.conf"))),
+    );
+    attempt(
+        &mut report,
+        "trailing-slash-symlink-chain-write",
+        fs::write(user.join("chain-first/pwned-chain"), "x").map(|_| "wrote".into()),
+    );
+    attempt(
+        &mut report,
+        "read-planted-symlink-trailing-slash",
+        fs::read_dir(user.join("planted/")).map(|_| "listed".into()),
+    );
+    // Links to names that do not exist yet, then a create (O_CREAT) through them.
+    let dangling = user.join("dangling");
+    attempt(
+        &mut report,
+        "create-through-dangling-symlink",
+        symlink(&format!("../{victim}/pwned-dangling"), &dangling)
+            .and_then(|_| fs::write(&dangling, "x"))
+            .map(|_| "created".into()),
+    );
+    let dangling_absolute = user.join("dangling-absolute");
+    attempt(
+        &mut report,
+        "create-through-dangling-absolute-symlink",
+        symlink(
+            &format!("/data/users/{victim}/pwned-dangling-absolute"),
+            &dangling_absolute,
+        )
+        .and_then(|_| fs::write(&dangling_absolute, "x"))
+        .map(|_| "created".into()),
+    );
+    attempt(
+        &mut report,
+        "create-through-planted-dangling-symlink",
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(user.join("planted-dangling"))
+            .map(|_| "created".into()),
+    );
+    // The process's own view of the host.
+    for path in [
+        "/proc/self/environ",
+        "/proc/self/root/etc/passwd",
+        "/proc/self/cwd",
+        "/proc/self/fd",
+    ] {
+        attempt(
+            &mut report,
+            &format!("read-{}", path.trim_start_matches('/').replace('/', "-")),
+            fs::read(path).map(|bytes| format!("{} bytes", bytes.len())),
+        );
+    }
+    attempt(
+        &mut report,
+        "read-proc-relative",
+        fs::read_to_string(user.join("../../../../proc/self/environ")),
+    );
+    attempt(
+        &mut report,
+        "read-planted-proc-symlink",
+        fs::read_to_string(user.join("planted-proc/etc/passwd")),
+    );
+
+    finish_report(report)
+}
+
+/// The report as output: code 0 only when every attempt was refused.
+fn finish_report(report: Vec<String>) -> CmdResult {
     let output = report.join("\n") + "\n";
     if report.iter().any(|line| line.contains("ESCAPED")) {
         Err(CmdError::raw(ReturnCode::Forbidden, output))
     } else {
         Ok(output)
     }
+}
+
+/// `v-test-escape-readonly USER`: `/user` is read-only, `/home/USER` read-write. Every way of
+/// changing the read-only directory, directly or by moving its files into the writable one,
+/// must be refused.
+fn escape_readonly(call: &Call) -> CmdResult {
+    let user = call.user_path("");
+    let home = Path::new("/home").join(call.arg(1));
+    let conf = user.join("user.conf");
+    let mut report = Vec::new();
+
+    let own = home.join("own-file");
+    match fs::write(&own, "mine").and_then(|_| fs::read_to_string(&own)) {
+        Ok(text) if text == "mine" => report.push("control-writable-directory: ok".to_string()),
+        _ => {
+            return Err(CmdError::raw(
+                ReturnCode::Parsing,
+                "control-writable-directory: FAILED\n",
+            ));
+        }
+    }
+    match fs::read_to_string(&conf) {
+        Ok(text) if !text.is_empty() => report.push("control-read-only-readable: ok".to_string()),
+        _ => {
+            return Err(CmdError::raw(
+                ReturnCode::Parsing,
+                "control-read-only-readable: FAILED\n",
+            ));
+        }
+    }
+
+    let open = |options: &mut fs::OpenOptions| options.open(&conf).map(|_| "opened".to_string());
+    attempt(
+        &mut report,
+        "truncate-read-only",
+        open(fs::OpenOptions::new().write(true).truncate(true)),
+    );
+    attempt(
+        &mut report,
+        "write-read-only",
+        open(fs::OpenOptions::new().write(true)),
+    );
+    attempt(
+        &mut report,
+        "append-read-only",
+        open(fs::OpenOptions::new().append(true)),
+    );
+    attempt(
+        &mut report,
+        "set-len-read-only",
+        fs::File::open(&conf)
+            .and_then(|file| file.set_len(0))
+            .map(|_| "truncated".into()),
+    );
+    attempt(
+        &mut report,
+        "unlink-read-only",
+        fs::remove_file(&conf).map(|_| "removed".into()),
+    );
+    attempt(
+        &mut report,
+        "create-in-read-only",
+        fs::write(user.join("pwned-readonly"), "x").map(|_| "created".into()),
+    );
+    attempt(
+        &mut report,
+        "mkdir-in-read-only",
+        fs::create_dir(user.join("pwned-dir")).map(|_| "created".into()),
+    );
+    attempt(
+        &mut report,
+        "symlink-in-read-only",
+        symlink("user.conf", &user.join("pwned-link")).map(|_| "created".into()),
+    );
+    attempt(
+        &mut report,
+        "hard-link-read-only-into-writable",
+        fs::hard_link(&conf, home.join("linked.conf")).map(|_| "linked".into()),
+    );
+    attempt(
+        &mut report,
+        "rename-read-only-into-writable",
+        fs::rename(&conf, home.join("moved.conf")).map(|_| "moved".into()),
+    );
+    attempt(
+        &mut report,
+        "rename-writable-over-read-only",
+        fs::rename(&own, &conf).map(|_| "replaced".into()),
+    );
+    finish_report(report)
+}
+
+/// `v-test-escape-race USER ROUNDS OUTSIDE`: opens paths below `/home/USER/maze` ROUNDS
+/// times while the host moves `maze/inner` out of the directory and back. `OUTSIDE` is the
+/// path, relative to where `..` twice from a moved-out `inner` lands, of a victim's
+/// directory; reaching it (reading its `user.conf` or creating a file in it) is an escape.
+fn escape_race(call: &Call) -> CmdResult {
+    let home = Path::new("/home").join(call.arg(1));
+    let rounds: u32 = call
+        .arg(2)
+        .parse()
+        .map_err(|_| CmdError::new(ReturnCode::Invalid, "invalid rounds"))?;
+    let outside = call.arg(3);
+    let mut escaped = Vec::new();
+    let mut own_reads = 0u32;
+    for round in 0..rounds {
+        // Lexically inside /home/USER; only a racing rename could make it point elsewhere.
+        let through = home.join(format!("maze/inner/../../{outside}/user.conf"));
+        if let Ok(text) = fs::read_to_string(&through)
+            && text.contains("CONTACT=")
+        {
+            escaped.push(format!("read-during-rename: ESCAPED round {round}"));
+        }
+        let write_through = home.join(format!("maze/inner/../../{outside}/pwned-race"));
+        if fs::write(&write_through, "x").is_ok() && !home.join(outside).join("pwned-race").exists()
+        {
+            escaped.push(format!("write-during-rename: ESCAPED round {round}"));
+        }
+        let swing = home.join("maze/swing/user.conf");
+        if let Ok(text) = fs::read_to_string(&swing)
+            && text.contains("CONTACT=")
+        {
+            escaped.push(format!("read-during-swap: ESCAPED round {round}"));
+        }
+        if fs::read_to_string(home.join("maze/inner/own")).is_ok() {
+            own_reads += 1;
+        }
+        if escaped.len() > 5 {
+            break;
+        }
+    }
+    let mut report = vec![format!("control-own-reads: {own_reads}")];
+    if escaped.is_empty() {
+        report.push("open-during-rename: blocked".to_string());
+    }
+    report.extend(escaped);
+    finish_report(report)
 }
 
 #[cfg(target_os = "wasi")]
@@ -145,10 +366,13 @@ fn sleep(call: &Call) -> CmdResult {
 }
 
 fn claim(call: &Call) -> CmdResult {
-    let code: u8 = call
-        .arg(3)
-        .parse()
-        .map_err(|_| CmdError::new(ReturnCode::Invalid, "invalid code"))?;
+    let ending = call.arg(3);
+    let code: u8 = match ending {
+        "trap" | "hang" => 0,
+        number => number
+            .parse()
+            .map_err(|_| CmdError::new(ReturnCode::Invalid, "invalid code"))?,
+    };
     let report = match hearth_sdk::names::claim(call.arg(2), hearth_sdk::names::Kind::Web) {
         Ok(()) => "claimed".to_string(),
         Err(Some(holder)) => format!("taken by {}", holder.user),
@@ -156,6 +380,13 @@ fn claim(call: &Call) -> CmdResult {
     };
     if let Some(service) = call.arg_opt(4) {
         hearth_sdk::services::request_reload(service);
+    }
+    match ending {
+        "trap" => panic!("the claim probe traps after claiming"),
+        "hang" => loop {
+            std::hint::spin_loop();
+        },
+        _ => {}
     }
     match ReturnCode::from_u8(code) {
         Some(ReturnCode::Ok) | None => Ok(report),
@@ -174,6 +405,30 @@ fn nested(call: &Call) -> CmdResult {
 }
 
 const COMMANDS: &[Command] = &[
+    Command {
+        name: "v-test-escape-readonly",
+        usage: "USER",
+        min_args: 1,
+        user_arg: 1,
+        user_access: Access::ReadOnly,
+        home_access: Access::ReadWrite,
+        system_dirs: &[],
+        mutating: true,
+        secret_args: &[],
+        handler: escape_readonly,
+    },
+    Command {
+        name: "v-test-escape-race",
+        usage: "USER ROUNDS OUTSIDE",
+        min_args: 3,
+        user_arg: 1,
+        user_access: Access::None,
+        home_access: Access::ReadWrite,
+        system_dirs: &[],
+        mutating: true,
+        secret_args: &[],
+        handler: escape_race,
+    },
     Command {
         name: "v-test-claim",
         usage: "USER NAME CODE [SERVICE]",
