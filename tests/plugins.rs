@@ -7,6 +7,8 @@ mod support;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use support::{ADMIN_PASSWORD, Auth, Output, Server, escape_plugin, hearth, init, run};
@@ -334,4 +336,165 @@ fn plugin_run_executes_one_command_without_a_server() {
             .contains("user bob may only run v-test-claim for itself"),
         "{refused:?}"
     );
+}
+
+/// The server log without terminal colours.
+fn plain_log(server: &Server) -> String {
+    let log = server.log();
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Waits until the running server logs that the version `sha` was swapped in; returns when
+/// it saw it. The log line is written right before the command table is replaced.
+#[track_caller]
+fn wait_swapped_in(server: &Server, sha: &str) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = plain_log(server);
+        if log
+            .lines()
+            .any(|line| line.contains("plugin version swapped in") && line.contains(sha))
+        {
+            return Instant::now();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "version {sha} was never swapped in:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Installs `bytes` as plugin `name` on a data root a server is running on.
+#[track_caller]
+fn install_bytes(data: &Path, name: &str, tag: &str, bytes: &[u8]) {
+    let dir = data.parent().unwrap().join("builds").join(tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.wasm"));
+    std::fs::write(&file, bytes).unwrap();
+    let installed = plugin(
+        data,
+        &["install", "--yes", "--name", name, file.to_str().unwrap()],
+    );
+    assert_eq!(installed.code, 0, "{installed:?}");
+}
+
+#[test]
+fn a_hot_swap_under_load_fails_no_request_and_rolls_back() {
+    let v1 = std::fs::read(escape_plugin()).unwrap();
+    let v2 = rebuilt(&v1, "v2");
+    let server = Server::start_with(&[(escape_plugin(), "swap.wasm")], |_| {});
+    let data = server.data_dir().to_path_buf();
+    server.root_key();
+    let stop = AtomicBool::new(false);
+    let results = std::thread::scope(|scope| {
+        let load: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut ok, mut failed) = (0usize, Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        let response = server.v2(true, "v-test-sleep", &["2"]);
+                        if response.status == 200 && response.body == "0" {
+                            ok += 1;
+                        } else {
+                            failed.push(response);
+                        }
+                    }
+                    (ok, failed)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        install_bytes(&data, "swap", "v2", &v2);
+        wait_swapped_in(&server, &sha256(&v2));
+        std::thread::sleep(Duration::from_millis(500));
+        let rolled = plugin(&data, &["rollback", "swap"]);
+        assert_eq!(rolled.code, 0, "{rolled:?}");
+        wait_swapped_in(&server, &sha256(&v1));
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        load.into_iter()
+            .map(|thread| thread.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let failed: Vec<_> = results.iter().flat_map(|(_, f)| f).collect();
+    assert!(
+        failed.is_empty(),
+        "requests failed during the swaps: {failed:?}"
+    );
+    let served: usize = results.iter().map(|(ok, _)| ok).sum();
+    assert!(
+        results.iter().all(|(ok, _)| *ok > 0),
+        "every client was served: {results:?}"
+    );
+    assert!(served > 40, "only {served} requests were served");
+    let log = plain_log(&server);
+    assert!(
+        log.contains("plugins reloaded") && !log.contains("plugin reload failed"),
+        "{log}"
+    );
+    // The same server process served throughout and still does.
+    assert_eq!(
+        server.v2(true, "v-test-sleep", &["1"]).body,
+        "0",
+        "still serving"
+    );
+}
+
+#[test]
+fn a_hot_swap_changes_the_commands_while_a_call_in_flight_finishes_on_the_old_version() {
+    let v1 = std::fs::read(escape_plugin()).unwrap();
+    let other = std::fs::read(support::test_plugin("hearth_plugin_hostile")).unwrap();
+    let server = Server::start_with(&[(escape_plugin(), "swap.wasm")], |_| {});
+    let data = server.data_dir().to_path_buf();
+    server.root_key();
+    let missing = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert!(missing.body.contains("not found"), "{missing:?}");
+
+    let (sleeper, swapped_at) = std::thread::scope(|scope| {
+        let sleeper = scope.spawn(|| {
+            let response = server.v2(true, "v-test-sleep", &["3000"]);
+            (response, Instant::now())
+        });
+        // The sleeper has resolved v-test-sleep on the old version before the swap.
+        std::thread::sleep(Duration::from_millis(300));
+        install_bytes(&data, "swap", "other", &other);
+        let swapped_at = wait_swapped_in(&server, &sha256(&other));
+        // The new version answers at once, without a restart.
+        let gone = server.v2(false, "v-test-sleep", &["1"]);
+        assert!(gone.body.contains("not found"), "{gone:?}");
+        let new = server.v2(false, "v-test-exhaust", &["stderr"]);
+        assert_eq!(new.body, "wrote 0 bytes", "{new:?}");
+        (sleeper.join().unwrap(), swapped_at)
+    });
+    let (response, finished_at) = sleeper;
+    assert_eq!(
+        (response.status, response.body.as_str()),
+        (200, "0"),
+        "the call in flight finished on the old version: {response:?}"
+    );
+    assert!(
+        finished_at > swapped_at,
+        "the call in flight outlasted the swap"
+    );
+
+    let rolled = plugin(&data, &["rollback", "swap"]);
+    assert_eq!(rolled.code, 0, "{rolled:?}");
+    wait_swapped_in(&server, &sha256(&v1));
+    assert_eq!(server.v2(true, "v-test-sleep", &["1"]).body, "0");
+    let gone = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert!(gone.body.contains("not found"), "{gone:?}");
 }

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use hearth_sdk::ReturnCode;
@@ -98,9 +100,9 @@ pub struct Core {
     engine: Engine,
     limits: Limits,
     services: Arc<HostServices>,
-    /// The command table. Hot swap replaces the whole `Arc`; a call in flight keeps the
-    /// plugin it resolved, so it finishes on the version it started with.
-    commands: RwLock<Arc<CommandTable>>,
+    /// The command table. Hot swap replaces the whole `Arc` in one atomic store; a call in
+    /// flight keeps the plugin it resolved, so it finishes on the version it started with.
+    commands: ArcSwap<CommandTable>,
 }
 
 /// Command name → (plugin, index of its manifest entry).
@@ -108,17 +110,14 @@ type CommandTable = HashMap<String, (Arc<LoadedPlugin>, usize)>;
 
 impl Core {
     fn table(&self) -> Arc<CommandTable> {
-        self.commands
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.commands.load_full()
     }
 }
 
 /// Every loaded plugin and the command table they provide.
 pub struct Runtime {
     core: Arc<Core>,
-    plugins: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
+    plugins: ArcSwap<Vec<Arc<LoadedPlugin>>>,
     linker: wasmtime::component::Linker<host_state::HostState>,
     cache_dir: PathBuf,
     /// Serialises hot swaps.
@@ -184,9 +183,9 @@ impl Runtime {
                 engine,
                 limits,
                 services,
-                commands: RwLock::new(Arc::new(commands)),
+                commands: ArcSwap::from_pointee(commands),
             }),
-            plugins: RwLock::new(Arc::new(plugins)),
+            plugins: ArcSwap::from_pointee(plugins),
             linker,
             cache_dir,
             swapping: tokio::sync::Mutex::new(()),
@@ -197,7 +196,8 @@ impl Runtime {
     /// The command called `name`, if a plugin provides it.
     pub fn resolve(&self, name: &str) -> Option<ResolvedCommand> {
         self.core
-            .table()
+            .commands
+            .load()
             .get(name)
             .map(|(plugin, index)| ResolvedCommand {
                 plugin: plugin.clone(),
@@ -212,10 +212,7 @@ impl Runtime {
 
     /// The loaded plugins.
     pub fn plugins(&self) -> Arc<Vec<Arc<LoadedPlugin>>> {
-        self.plugins
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.plugins.load_full()
     }
 
     /// Hot swap: makes `sources` the loaded plugins, on the same engine. A plugin whose name
@@ -239,21 +236,35 @@ impl Runtime {
                 plugins.push(kept.clone());
                 continue;
             }
-            plugins.push(Arc::new(
-                LoadedPlugin::load(
-                    &self.core.engine,
-                    &self.linker,
-                    &self.cache_dir,
-                    source,
-                    &self.core.limits,
-                    &self.core.services,
-                )
-                .await?,
-            ));
+            let loaded = LoadedPlugin::load(
+                &self.core.engine,
+                &self.linker,
+                &self.cache_dir,
+                source,
+                &self.core.limits,
+                &self.core.services,
+            )
+            .await?;
+            tracing::info!(
+                plugin = loaded.name(),
+                sha256 = loaded.sha256(),
+                "plugin version swapped in"
+            );
+            plugins.push(Arc::new(loaded));
+        }
+        for gone in current
+            .iter()
+            .filter(|old| !plugins.iter().any(|new| Arc::ptr_eq(old, new)))
+        {
+            tracing::info!(
+                plugin = gone.name(),
+                sha256 = gone.sha256(),
+                "plugin version swapped out"
+            );
         }
         let commands = command_table(&plugins, winners)?;
-        *self.core.commands.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(commands);
-        *self.plugins.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(plugins);
+        self.core.commands.store(Arc::new(commands));
+        self.plugins.store(Arc::new(plugins));
         Ok(())
     }
 
