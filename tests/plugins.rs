@@ -498,3 +498,91 @@ fn a_hot_swap_changes_the_commands_while_a_call_in_flight_finishes_on_the_old_ve
     let gone = server.v2(false, "v-test-exhaust", &["stderr"]);
     assert!(gone.body.contains("not found"), "{gone:?}");
 }
+
+/// A server with the hostile test plugin installed, under `config`.
+fn hostile_server(config: &str) -> Server {
+    Server::start_configured(
+        &[(
+            support::test_plugin("hearth_plugin_hostile"),
+            "hostile.wasm",
+        )],
+        Some(config),
+        |_| {},
+    )
+}
+
+/// The `limits hit:` line of `hearth plugin inspect NAME`.
+fn limits_hit(data: &Path, name: &str) -> String {
+    let inspected = plugin(data, &["inspect", name]);
+    assert_eq!(inspected.code, 0, "{inspected:?}");
+    inspected
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("limits hit:"))
+        .unwrap_or_else(|| panic!("no counters in {inspected:?}"))
+        .to_string()
+}
+
+#[test]
+fn each_limit_hit_is_counted_as_what_it_was_under_the_plugins_own_limits() {
+    // The global deadline is 10 s; the plugin's own is 700 ms, its memory 64 MB.
+    let server = hostile_server(
+        "[abuse]\nmax_failures = 1000000\n[plugins.hostile]\ntimeout_ms = 700\nmemory_mb = 64\noutput_bytes = 1000000\n",
+    );
+    let data = server.data_dir().to_path_buf();
+    assert_eq!(
+        limits_hit(&data, "hostile"),
+        "limits hit: memory=0 time=0 output=0 stack=0 trap=0"
+    );
+    let cases = [
+        (
+            "loop",
+            "Error: v-test-exhaust exceeded its time limit",
+            "time",
+        ),
+        (
+            "memory",
+            "Error: v-test-exhaust exceeded its memory limit",
+            "memory",
+        ),
+        (
+            "output",
+            "Error: v-test-exhaust exceeded its output limit",
+            "output",
+        ),
+        (
+            "recursion",
+            "Error: v-test-exhaust failed unexpectedly",
+            "stack",
+        ),
+    ];
+    for (kind, body, limit) in cases {
+        let started = Instant::now();
+        let response = server.v2(false, "v-test-exhaust", &[kind]);
+        let took = started.elapsed();
+        assert_eq!(response.body, body, "{kind}: {response:?}");
+        if kind == "loop" {
+            assert!(
+                took >= Duration::from_millis(650) && took < Duration::from_secs(5),
+                "the plugin's own deadline applies: {took:?}"
+            );
+        }
+        let log = plain_log(&server);
+        assert!(
+            log.lines().any(|line| line.contains("plugin=\"hostile\"")
+                && line.contains(&format!("limit={limit}"))),
+            "the log names the {limit} limit:\n{log}"
+        );
+    }
+    assert_eq!(
+        limits_hit(&data, "hostile"),
+        "limits hit: memory=1 time=1 output=1 stack=1 trap=0"
+    );
+    // A second overflow adds to the same counter; the counters are kept on disk.
+    server.v2(false, "v-test-exhaust", &["recursion"]);
+    assert_eq!(
+        limits_hit(&data, "hostile"),
+        "limits hit: memory=1 time=1 output=1 stack=2 trap=0"
+    );
+    assert!(data.join("plugins/stats/hostile.json").is_file());
+}

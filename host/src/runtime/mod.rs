@@ -26,6 +26,7 @@ pub use host_state::{HostServices, InvocationScope};
 pub use plugin::{LoadedPlugin, PluginSource, WIT_VERSION, wit_version_compatible};
 
 use crate::grant::{Grant, LockScope};
+use crate::plugins::stats::StatsRecorder;
 use crate::policy;
 
 /// How deep commands may call commands (`v-add-domain` → `v-add-mail-domain` →
@@ -42,6 +43,8 @@ pub enum RuntimeError {
     MemoryLimit(usize),
     #[error("plugin output exceeded {0} bytes")]
     OutputTooLarge(usize),
+    #[error("plugin overflowed its stack")]
+    StackOverflow(#[source] wasmtime::Error),
     #[error("plugin trapped")]
     Trap(#[source] wasmtime::Error),
     #[error("could not prepare the sandbox")]
@@ -99,6 +102,10 @@ pub struct Outcome {
 pub struct Core {
     engine: Engine,
     limits: Limits,
+    /// Limits of plugins configured apart (`[plugins.NAME]`); others run under `limits`.
+    plugin_limits: HashMap<String, Limits>,
+    /// Counts limit hits per plugin and applies the trap policy (a server has one).
+    recorder: Option<StatsRecorder>,
     services: Arc<HostServices>,
     /// The command table. Hot swap replaces the whole `Arc` in one atomic store; a call in
     /// flight keeps the plugin it resolved, so it finishes on the version it started with.
@@ -112,6 +119,26 @@ impl Core {
     fn table(&self) -> Arc<CommandTable> {
         self.commands.load_full()
     }
+
+    /// The limits plugin `name` runs under.
+    pub(crate) fn limits_for(&self, name: &str) -> &Limits {
+        self.plugin_limits.get(name).unwrap_or(&self.limits)
+    }
+
+    /// Notes a sandbox failure of `plugin` (log, counters, trap policy).
+    fn record_failure(&self, plugin: &str, command: &str, error: &RuntimeError) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(plugin, command, error);
+        }
+    }
+}
+
+/// Per-plugin settings of a server: limits that differ from the global ones, and the
+/// recorder of limit hits.
+#[derive(Default)]
+pub struct PluginSettings {
+    pub limits: HashMap<String, Limits>,
+    pub recorder: Option<StatsRecorder>,
 }
 
 /// Every loaded plugin and the command table they provide.
@@ -160,7 +187,33 @@ impl Runtime {
         services: Arc<HostServices>,
         winners: &HashMap<String, String>,
     ) -> Result<Self, LoadError> {
-        let engine = engine::build(&limits).map_err(|source| LoadError::Wasm {
+        Self::load_configured(
+            sources,
+            cache_dir,
+            limits,
+            PluginSettings::default(),
+            services,
+            winners,
+        )
+        .await
+    }
+
+    /// Like [`Runtime::load_with_winners`], with per-plugin limits and a recorder of limit
+    /// hits.
+    pub async fn load_configured(
+        sources: Vec<PluginSource>,
+        cache_dir: PathBuf,
+        limits: Limits,
+        settings: PluginSettings,
+        services: Arc<HostServices>,
+        winners: &HashMap<String, String>,
+    ) -> Result<Self, LoadError> {
+        let largest_memory = settings
+            .limits
+            .values()
+            .map(|l| l.memory_bytes)
+            .fold(limits.memory_bytes, usize::max);
+        let engine = engine::build(&limits, largest_memory).map_err(|source| LoadError::Wasm {
             name: "engine".into(),
             source,
         })?;
@@ -182,6 +235,8 @@ impl Runtime {
             core: Arc::new(Core {
                 engine,
                 limits,
+                plugin_limits: settings.limits,
+                recorder: settings.recorder,
                 services,
                 commands: ArcSwap::from_pointee(commands),
             }),
@@ -282,7 +337,7 @@ impl Runtime {
             lock: grant.lock().clone(),
             depth: 0,
         };
-        command
+        let result = command
             .plugin
             .invoke(
                 &self.core,
@@ -292,7 +347,12 @@ impl Runtime {
                 grant,
                 scope,
             )
-            .await
+            .await;
+        if let Err(error) = &result {
+            self.core
+                .record_failure(command.plugin.name(), &command.spec().name, error);
+        }
+        result
     }
 }
 
@@ -343,6 +403,7 @@ impl Core {
                 Ok(outcome) => outcome,
                 Err(error) => {
                     tracing::error!(command, plugin = plugin.name(), %error, "nested command failed in the sandbox");
+                    self.record_failure(plugin.name(), command, &error);
                     failure_outcome(command, &error)
                 }
             }
@@ -400,7 +461,9 @@ pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
             ReturnCode::LoadAverage,
             format!("{command} exceeded its output limit"),
         ),
-        RuntimeError::Trap(_) => (ReturnCode::Update, format!("{command} failed unexpectedly")),
+        RuntimeError::Trap(_) | RuntimeError::StackOverflow(_) => {
+            (ReturnCode::Update, format!("{command} failed unexpectedly"))
+        }
         RuntimeError::Setup(_) => (
             ReturnCode::Parsing,
             format!("{command} could not be started"),

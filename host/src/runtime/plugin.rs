@@ -234,7 +234,7 @@ impl LoadedPlugin {
         grant: &Grant,
         scope: InvocationScope,
     ) -> Result<Outcome, RuntimeError> {
-        let limits = &core.limits;
+        let limits = core.limits_for(&self.name);
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
@@ -292,6 +292,11 @@ impl LoadedPlugin {
                     RuntimeError::MemoryLimit(limits.memory_bytes)
                 } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     RuntimeError::Timeout(limits.timeout)
+                } else if error.downcast_ref::<Trap>() == Some(&Trap::StackOverflow)
+                    || (error.downcast_ref::<Trap>() == Some(&Trap::MemoryOutOfBounds)
+                        && shadow_stack_overflowed(&mut store, &error, limits.memory_bytes))
+                {
+                    RuntimeError::StackOverflow(error)
                 } else {
                     RuntimeError::Trap(error)
                 });
@@ -306,6 +311,24 @@ impl LoadedPlugin {
             output: outcome.output,
         })
     }
+}
+
+/// Whether an out-of-bounds trap was a shadow stack overflowing: languages that keep their
+/// stack in linear memory below the data (Rust, C) wrap their stack pointer global past the
+/// end of memory when it runs out, and the next push traps.
+fn shadow_stack_overflowed(
+    store: &mut Store<HostState>,
+    error: &wasmtime::Error,
+    memory_bytes: usize,
+) -> bool {
+    let Some(dump) = error.downcast_ref::<wasmtime::WasmCoreDump>() else {
+        return false;
+    };
+    dump.globals().iter().any(|global| {
+        global.ty(&*store).mutability() == wasmtime::Mutability::Var
+            && matches!(global.get(&mut *store), wasmtime::Val::I32(value)
+                if value as u32 as usize > memory_bytes)
+    })
 }
 
 fn new_store(
