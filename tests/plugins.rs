@@ -586,3 +586,79 @@ fn each_limit_hit_is_counted_as_what_it_was_under_the_plugins_own_limits() {
     );
     assert!(data.join("plugins/stats/hostile.json").is_file());
 }
+
+#[test]
+fn a_plugin_that_keeps_trapping_is_disabled_automatically_when_configured() {
+    let server = hostile_server(
+        "[abuse]\nmax_failures = 1000000\n[plugins.hostile]\ndisable_after_traps = 3\ntrap_window_seconds = 600\n",
+    );
+    let data = server.data_dir().to_path_buf();
+    for attempt in 0..2 {
+        let response = server.v2(false, "v-test-exhaust", &["recursion"]);
+        assert_eq!(
+            response.body, "Error: v-test-exhaust failed unexpectedly",
+            "{attempt}: {response:?}"
+        );
+    }
+    // Two failures are below the threshold: still enabled and served.
+    assert!(plugin(&data, &["list"]).stdout.contains("enabled"));
+    let served = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert_eq!(served.body, "wrote 0 bytes", "{served:?}");
+
+    server.v2(false, "v-test-exhaust", &["output"]);
+    let inspected = plugin(&data, &["inspect", "hostile"]);
+    assert!(
+        inspected.stdout.contains("state:    disabled"),
+        "{inspected:?}"
+    );
+    assert!(
+        inspected.stdout.contains(
+            "auto-disabled: its commands failed 3 times within 600 s (last: v-test-exhaust hit its output limit)"
+        ),
+        "{inspected:?}"
+    );
+    // Swapped out of the running server, like `hearth plugin disable`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = server.v2(false, "v-test-exhaust", &["stderr"]);
+        if response.body.contains("not found") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still served: {response:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = plain_log(&server);
+    assert!(
+        log.lines()
+            .any(|line| line.contains("plugin disabled automatically")
+                && line.contains("failed 3 times within 600 s")),
+        "{log}"
+    );
+
+    // The admin enables it again: served, and the reason is cleared.
+    assert_eq!(plugin(&data, &["enable", "hostile"]).code, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = server.v2(false, "v-test-exhaust", &["stderr"]);
+        if response.body == "wrote 0 bytes" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not served again: {response:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let inspected = plugin(&data, &["inspect", "hostile"]);
+    assert!(!inspected.stdout.contains("auto-disabled"), "{inspected:?}");
+    // The policy counts afresh and fires again.
+    for _ in 0..3 {
+        server.v2(false, "v-test-exhaust", &["recursion"]);
+    }
+    let inspected = plugin(&data, &["inspect", "hostile"]);
+    assert!(
+        inspected.stdout.contains("state:    disabled"),
+        "{inspected:?}"
+    );
+    assert!(
+        inspected.stdout.contains("hit its stack limit)"),
+        "{inspected:?}"
+    );
+}

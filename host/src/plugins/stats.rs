@@ -139,12 +139,14 @@ impl PluginStats {
     }
 }
 
-/// The server's record of limit hits, one entry per plugin that failed since it started
-/// (loaded from its file on first use, so counts survive restarts).
+/// The server's record of limit hits. Each failure reads and rewrites the plugin's small
+/// stats file (so counts survive restarts and an admin's `enable` clears a disable reason);
+/// successful calls never touch it.
 pub struct StatsRecorder {
     data_dir: PathBuf,
     policies: HashMap<String, TrapPolicy>,
-    stats: Mutex<HashMap<String, PluginStats>>,
+    /// Serialises the read-modify-write of stats files.
+    writing: Mutex<()>,
 }
 
 impl StatsRecorder {
@@ -152,7 +154,7 @@ impl StatsRecorder {
         Self {
             data_dir,
             policies,
-            stats: Mutex::new(HashMap::new()),
+            writing: Mutex::new(()),
         }
     }
 
@@ -166,10 +168,8 @@ impl StatsRecorder {
         tracing::warn!(plugin, command, limit = %kind, "plugin hit its {kind} limit");
         let policy = self.policies.get(plugin).copied();
         let now = super::now();
-        let mut all = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        let stats = all
-            .entry(plugin.to_string())
-            .or_insert_with(|| PluginStats::load(&self.data_dir, plugin));
+        let _one_at_a_time = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = PluginStats::load(&self.data_dir, plugin);
         let disable = stats.count(kind, now, policy) && stats.auto_disabled.is_none();
         if disable && let Some(policy) = policy {
             let reason = format!(
