@@ -662,3 +662,26 @@ fn a_plugin_that_keeps_trapping_is_disabled_automatically_when_configured() {
         "{inspected:?}"
     );
 }
+
+#[test]
+fn an_installed_plugin_is_never_compiled_by_the_server() {
+    let file = support::test_plugin("hearth_plugin_hostile");
+    let sha = sha256(&std::fs::read(&file).unwrap());
+    // The server runs with other limits than `plugin install` used, globally and for the
+    // plugin: the compiled code is shared all the same.
+    let server = hostile_server(
+        "[abuse]\nmax_failures = 1000000\n[limits]\nmemory_mb = 256\nmax_concurrent = 16\n[plugins.hostile]\nmemory_mb = 512\n",
+    );
+    let cached = std::fs::read_dir(server.data_dir().join("cache"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with(&sha));
+    assert!(cached, "install compiled {sha} into the cache");
+    let response = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert_eq!(response.body, "wrote 0 bytes", "{response:?}");
+    let log = plain_log(&server);
+    assert!(
+        !log.contains("compiling plugin"),
+        "the server compiled:\n{log}"
+    );
+}

@@ -76,7 +76,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn engine_fingerprint(engine: &Engine) -> String {
+/// The engine part of a compile cache key: equal for engines that can share compiled code.
+pub(crate) fn engine_fingerprint(engine: &Engine) -> String {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     format!("{:016x}", hasher.finish())
@@ -416,6 +417,11 @@ fn load_component(
             Err(error) => tracing::warn!(plugin = name, %error, "recompiling a stale cache entry"),
         }
     }
+    tracing::info!(
+        plugin = name,
+        sha256,
+        "compiling plugin (not in the compile cache)"
+    );
     let component = Component::new(engine, bytes).map_err(wasm_error)?;
     let serialized = component.serialize().map_err(wasm_error)?;
     std::fs::create_dir_all(cache_dir).map_err(|e| cache_error(&cache_dir.to_path_buf(), e))?;
@@ -423,4 +429,24 @@ fn load_component(
     std::fs::write(&temporary, serialized).map_err(|e| cache_error(&temporary, e))?;
     std::fs::rename(&temporary, &path).map_err(|e| cache_error(&path, e))?;
     Ok(component)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compile_cache_key_does_not_depend_on_the_limits() {
+        // `plugin install` compiles with the default limits; a server may be configured
+        // with others, globally or per plugin, and must still find the compiled code.
+        let install = super::super::engine::build(&Limits::default(), 0).unwrap();
+        let configured = Limits {
+            memory_bytes: 256 << 20,
+            timeout: std::time::Duration::from_millis(700),
+            output_bytes: 1000,
+            max_concurrent: 2,
+        };
+        let server = super::super::engine::build(&configured, 512 << 20).unwrap();
+        assert_eq!(engine_fingerprint(&install), engine_fingerprint(&server));
+    }
 }
