@@ -684,4 +684,25 @@ fn an_installed_plugin_is_never_compiled_by_the_server() {
         !log.contains("compiling plugin"),
         "the server compiled:\n{log}"
     );
+
+    // A control: a version missing from the cache (wiped by hand) is compiled by the
+    // server, in the background before the swap, and that is logged.
+    let data = server.data_dir().to_path_buf();
+    let v2 = rebuilt(&std::fs::read(&file).unwrap(), "v2");
+    install_bytes(&data, "hostile", "v2", &v2);
+    wait_swapped_in(&server, &sha256(&v2));
+    for entry in std::fs::read_dir(data.join("cache")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_string_lossy().starts_with(&sha) {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    assert_eq!(plugin(&data, &["rollback", "hostile"]).code, 0);
+    wait_swapped_in(&server, &sha);
+    let log = plain_log(&server);
+    assert!(
+        log.lines()
+            .any(|line| line.contains("compiling plugin") && line.contains(&sha)),
+        "{log}"
+    );
 }
