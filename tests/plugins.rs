@@ -7,6 +7,8 @@ mod support;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use support::{ADMIN_PASSWORD, Auth, Output, Server, escape_plugin, hearth, init, run};
@@ -333,5 +335,374 @@ fn plugin_run_executes_one_command_without_a_server() {
             .stderr
             .contains("user bob may only run v-test-claim for itself"),
         "{refused:?}"
+    );
+}
+
+/// The server log without terminal colours.
+fn plain_log(server: &Server) -> String {
+    let log = server.log();
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Waits until the running server logs that the version `sha` was swapped in; returns when
+/// it saw it. The log line is written right before the command table is replaced.
+#[track_caller]
+fn wait_swapped_in(server: &Server, sha: &str) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = plain_log(server);
+        if log
+            .lines()
+            .any(|line| line.contains("plugin version swapped in") && line.contains(sha))
+        {
+            return Instant::now();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "version {sha} was never swapped in:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Installs `bytes` as plugin `name` on a data root a server is running on.
+#[track_caller]
+fn install_bytes(data: &Path, name: &str, tag: &str, bytes: &[u8]) {
+    let dir = data.parent().unwrap().join("builds").join(tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.wasm"));
+    std::fs::write(&file, bytes).unwrap();
+    let installed = plugin(
+        data,
+        &["install", "--yes", "--name", name, file.to_str().unwrap()],
+    );
+    assert_eq!(installed.code, 0, "{installed:?}");
+}
+
+#[test]
+fn a_hot_swap_under_load_fails_no_request_and_rolls_back() {
+    let v1 = std::fs::read(escape_plugin()).unwrap();
+    let v2 = rebuilt(&v1, "v2");
+    let server = Server::start_with(&[(escape_plugin(), "swap.wasm")], |_| {});
+    let data = server.data_dir().to_path_buf();
+    server.root_key();
+    let stop = AtomicBool::new(false);
+    let results = std::thread::scope(|scope| {
+        let load: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut ok, mut failed) = (0usize, Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        let response = server.v2(true, "v-test-sleep", &["2"]);
+                        if response.status == 200 && response.body == "0" {
+                            ok += 1;
+                        } else {
+                            failed.push(response);
+                        }
+                    }
+                    (ok, failed)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        install_bytes(&data, "swap", "v2", &v2);
+        wait_swapped_in(&server, &sha256(&v2));
+        std::thread::sleep(Duration::from_millis(500));
+        let rolled = plugin(&data, &["rollback", "swap"]);
+        assert_eq!(rolled.code, 0, "{rolled:?}");
+        wait_swapped_in(&server, &sha256(&v1));
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        load.into_iter()
+            .map(|thread| thread.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let failed: Vec<_> = results.iter().flat_map(|(_, f)| f).collect();
+    assert!(
+        failed.is_empty(),
+        "requests failed during the swaps: {failed:?}"
+    );
+    let served: usize = results.iter().map(|(ok, _)| ok).sum();
+    assert!(
+        results.iter().all(|(ok, _)| *ok > 0),
+        "every client was served: {results:?}"
+    );
+    assert!(served > 40, "only {served} requests were served");
+    let log = plain_log(&server);
+    assert!(
+        log.contains("plugins reloaded") && !log.contains("plugin reload failed"),
+        "{log}"
+    );
+    // The same server process served throughout and still does.
+    assert_eq!(
+        server.v2(true, "v-test-sleep", &["1"]).body,
+        "0",
+        "still serving"
+    );
+}
+
+#[test]
+fn a_hot_swap_changes_the_commands_while_a_call_in_flight_finishes_on_the_old_version() {
+    let v1 = std::fs::read(escape_plugin()).unwrap();
+    let other = std::fs::read(support::test_plugin("hearth_plugin_hostile")).unwrap();
+    let server = Server::start_with(&[(escape_plugin(), "swap.wasm")], |_| {});
+    let data = server.data_dir().to_path_buf();
+    server.root_key();
+    let missing = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert!(missing.body.contains("not found"), "{missing:?}");
+
+    let (sleeper, swapped_at) = std::thread::scope(|scope| {
+        let sleeper = scope.spawn(|| {
+            let response = server.v2(true, "v-test-sleep", &["3000"]);
+            (response, Instant::now())
+        });
+        // The sleeper has resolved v-test-sleep on the old version before the swap.
+        std::thread::sleep(Duration::from_millis(300));
+        install_bytes(&data, "swap", "other", &other);
+        let swapped_at = wait_swapped_in(&server, &sha256(&other));
+        // The new version answers at once, without a restart.
+        let gone = server.v2(false, "v-test-sleep", &["1"]);
+        assert!(gone.body.contains("not found"), "{gone:?}");
+        let new = server.v2(false, "v-test-exhaust", &["stderr"]);
+        assert_eq!(new.body, "wrote 0 bytes", "{new:?}");
+        (sleeper.join().unwrap(), swapped_at)
+    });
+    let (response, finished_at) = sleeper;
+    assert_eq!(
+        (response.status, response.body.as_str()),
+        (200, "0"),
+        "the call in flight finished on the old version: {response:?}"
+    );
+    assert!(
+        finished_at > swapped_at,
+        "the call in flight outlasted the swap"
+    );
+
+    let rolled = plugin(&data, &["rollback", "swap"]);
+    assert_eq!(rolled.code, 0, "{rolled:?}");
+    wait_swapped_in(&server, &sha256(&v1));
+    assert_eq!(server.v2(true, "v-test-sleep", &["1"]).body, "0");
+    let gone = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert!(gone.body.contains("not found"), "{gone:?}");
+}
+
+/// A server with the hostile test plugin installed, under `config`.
+fn hostile_server(config: &str) -> Server {
+    Server::start_configured(
+        &[(
+            support::test_plugin("hearth_plugin_hostile"),
+            "hostile.wasm",
+        )],
+        Some(config),
+        |_| {},
+    )
+}
+
+/// The `limits hit:` line of `hearth plugin inspect NAME`.
+fn limits_hit(data: &Path, name: &str) -> String {
+    let inspected = plugin(data, &["inspect", name]);
+    assert_eq!(inspected.code, 0, "{inspected:?}");
+    inspected
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("limits hit:"))
+        .unwrap_or_else(|| panic!("no counters in {inspected:?}"))
+        .to_string()
+}
+
+#[test]
+fn each_limit_hit_is_counted_as_what_it_was_under_the_plugins_own_limits() {
+    // The global deadline is 10 s; the plugin's own is 700 ms, its memory 64 MB.
+    let server = hostile_server(
+        "[abuse]\nmax_failures = 1000000\n[plugins.hostile]\ntimeout_ms = 700\nmemory_mb = 64\noutput_bytes = 1000000\n",
+    );
+    let data = server.data_dir().to_path_buf();
+    assert_eq!(
+        limits_hit(&data, "hostile"),
+        "limits hit: memory=0 time=0 output=0 stack=0 trap=0"
+    );
+    let cases = [
+        (
+            "loop",
+            "Error: v-test-exhaust exceeded its time limit",
+            "time",
+        ),
+        (
+            "memory",
+            "Error: v-test-exhaust exceeded its memory limit",
+            "memory",
+        ),
+        (
+            "output",
+            "Error: v-test-exhaust exceeded its output limit",
+            "output",
+        ),
+        (
+            "recursion",
+            "Error: v-test-exhaust failed unexpectedly",
+            "stack",
+        ),
+    ];
+    for (kind, body, limit) in cases {
+        let started = Instant::now();
+        let response = server.v2(false, "v-test-exhaust", &[kind]);
+        let took = started.elapsed();
+        assert_eq!(response.body, body, "{kind}: {response:?}");
+        if kind == "loop" {
+            assert!(
+                took >= Duration::from_millis(650) && took < Duration::from_secs(5),
+                "the plugin's own deadline applies: {took:?}"
+            );
+        }
+        let log = plain_log(&server);
+        assert!(
+            log.lines().any(|line| line.contains("plugin=\"hostile\"")
+                && line.contains(&format!("limit={limit}"))),
+            "the log names the {limit} limit:\n{log}"
+        );
+    }
+    assert_eq!(
+        limits_hit(&data, "hostile"),
+        "limits hit: memory=1 time=1 output=1 stack=1 trap=0"
+    );
+    // A second overflow adds to the same counter; the counters are kept on disk.
+    server.v2(false, "v-test-exhaust", &["recursion"]);
+    assert_eq!(
+        limits_hit(&data, "hostile"),
+        "limits hit: memory=1 time=1 output=1 stack=2 trap=0"
+    );
+    assert!(data.join("plugins/stats/hostile.json").is_file());
+}
+
+#[test]
+fn a_plugin_that_keeps_trapping_is_disabled_automatically_when_configured() {
+    let server = hostile_server(
+        "[abuse]\nmax_failures = 1000000\n[plugins.hostile]\ndisable_after_traps = 3\ntrap_window_seconds = 600\n",
+    );
+    let data = server.data_dir().to_path_buf();
+    for attempt in 0..2 {
+        let response = server.v2(false, "v-test-exhaust", &["recursion"]);
+        assert_eq!(
+            response.body, "Error: v-test-exhaust failed unexpectedly",
+            "{attempt}: {response:?}"
+        );
+    }
+    // Two failures are below the threshold: still enabled and served.
+    assert!(plugin(&data, &["list"]).stdout.contains("enabled"));
+    let served = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert_eq!(served.body, "wrote 0 bytes", "{served:?}");
+
+    server.v2(false, "v-test-exhaust", &["output"]);
+    let inspected = plugin(&data, &["inspect", "hostile"]);
+    assert!(
+        inspected.stdout.contains("state:    disabled"),
+        "{inspected:?}"
+    );
+    assert!(
+        inspected.stdout.contains(
+            "auto-disabled: its commands failed 3 times within 600 s (last: v-test-exhaust hit its output limit)"
+        ),
+        "{inspected:?}"
+    );
+    // Swapped out of the running server, like `hearth plugin disable`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = server.v2(false, "v-test-exhaust", &["stderr"]);
+        if response.body.contains("not found") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still served: {response:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = plain_log(&server);
+    assert!(
+        log.lines()
+            .any(|line| line.contains("plugin disabled automatically")
+                && line.contains("failed 3 times within 600 s")),
+        "{log}"
+    );
+
+    // The admin enables it again: served, and the reason is cleared.
+    assert_eq!(plugin(&data, &["enable", "hostile"]).code, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = server.v2(false, "v-test-exhaust", &["stderr"]);
+        if response.body == "wrote 0 bytes" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not served again: {response:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let inspected = plugin(&data, &["inspect", "hostile"]);
+    assert!(!inspected.stdout.contains("auto-disabled"), "{inspected:?}");
+    // The policy counts afresh and fires again.
+    for _ in 0..3 {
+        server.v2(false, "v-test-exhaust", &["recursion"]);
+    }
+    let inspected = plugin(&data, &["inspect", "hostile"]);
+    assert!(
+        inspected.stdout.contains("state:    disabled"),
+        "{inspected:?}"
+    );
+    assert!(
+        inspected.stdout.contains("hit its stack limit)"),
+        "{inspected:?}"
+    );
+}
+
+#[test]
+fn an_installed_plugin_is_never_compiled_by_the_server() {
+    let file = support::test_plugin("hearth_plugin_hostile");
+    let sha = sha256(&std::fs::read(&file).unwrap());
+    // The server runs with other limits than `plugin install` used, globally and for the
+    // plugin: the compiled code is shared all the same.
+    let server = hostile_server(
+        "[abuse]\nmax_failures = 1000000\n[limits]\nmemory_mb = 256\nmax_concurrent = 16\n[plugins.hostile]\nmemory_mb = 512\n",
+    );
+    let cached = std::fs::read_dir(server.data_dir().join("cache"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with(&sha));
+    assert!(cached, "install compiled {sha} into the cache");
+    let response = server.v2(false, "v-test-exhaust", &["stderr"]);
+    assert_eq!(response.body, "wrote 0 bytes", "{response:?}");
+    let log = plain_log(&server);
+    assert!(
+        !log.contains("compiling plugin"),
+        "the server compiled:\n{log}"
+    );
+
+    // A control: a version missing from the cache (wiped by hand) is compiled by the
+    // server, in the background before the swap, and that is logged.
+    let data = server.data_dir().to_path_buf();
+    let v2 = rebuilt(&std::fs::read(&file).unwrap(), "v2");
+    install_bytes(&data, "hostile", "v2", &v2);
+    wait_swapped_in(&server, &sha256(&v2));
+    for entry in std::fs::read_dir(data.join("cache")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_string_lossy().starts_with(&sha) {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    assert_eq!(plugin(&data, &["rollback", "hostile"]).code, 0);
+    wait_swapped_in(&server, &sha);
+    let log = plain_log(&server);
+    assert!(
+        log.lines()
+            .any(|line| line.contains("compiling plugin") && line.contains(&sha)),
+        "{log}"
     );
 }

@@ -142,6 +142,18 @@ pub async fn run(data_dir: &Path, action: PluginAction) -> Result<ExitCode> {
             for grant in &approval.current.grants {
                 println!("  {grant}");
             }
+            let stats = plugins::stats::PluginStats::load(data_dir, &name);
+            let counts: Vec<String> = plugins::stats::LimitKind::ALL
+                .iter()
+                .map(|kind| {
+                    let count = stats.limits_hit.get(kind).copied().unwrap_or(0);
+                    format!("{kind}={count}")
+                })
+                .collect();
+            println!("limits hit: {}", counts.join(" "));
+            if let Some(disabled) = &stats.auto_disabled {
+                println!("auto-disabled: {}", disabled.reason);
+            }
         }
         PluginAction::Disable { name } => {
             plugins::set_enabled(data_dir, &name, false)?;
@@ -149,6 +161,7 @@ pub async fn run(data_dir: &Path, action: PluginAction) -> Result<ExitCode> {
         }
         PluginAction::Enable { name } => {
             plugins::set_enabled(data_dir, &name, true)?;
+            plugins::stats::clear_auto_disabled(data_dir, &name)?;
             println!("enabled {name}");
         }
         PluginAction::Remove { name } => {

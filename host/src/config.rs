@@ -1,10 +1,12 @@
 //! `hearth serve --config FILE`: optional TOML settings; everything has an embedded default.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::plugins::stats::TrapPolicy;
 use crate::runtime::Limits;
 
 /// The configuration file.
@@ -26,6 +28,23 @@ pub struct Config {
     /// as OWP does on port 3000, e.g. `127.0.0.1:3000`. Basic auth travels in clear text:
     /// bind it to loopback or put a TLS proxy in front.
     pub owp_listen: Option<String>,
+    /// `[plugins.NAME]`: one plugin's limits and trap policy.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginConfig>,
+}
+
+/// `[plugins.NAME]`: limits for one plugin's commands (each defaults to `[limits]`) and the
+/// policy that disables it when it keeps failing.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    pub memory_mb: Option<usize>,
+    pub timeout_ms: Option<u64>,
+    pub output_bytes: Option<usize>,
+    /// Disable the plugin after this many sandbox failures (limit hits and traps)...
+    pub disable_after_traps: Option<u32>,
+    /// ...within this many seconds (default 3600).
+    pub trap_window_seconds: Option<u64>,
 }
 
 /// `[limits]`: per-command sandbox limits.
@@ -88,8 +107,68 @@ impl Config {
         }
     }
 
+    /// The limits of each plugin that has a `[plugins.NAME]` section.
+    pub fn plugin_limits(&self) -> HashMap<String, Limits> {
+        let global = self.limits();
+        self.plugins
+            .iter()
+            .map(|(name, plugin)| {
+                let limits = Limits {
+                    memory_bytes: plugin.memory_mb.map_or(global.memory_bytes, |mb| mb << 20),
+                    timeout: plugin
+                        .timeout_ms
+                        .map_or(global.timeout, Duration::from_millis),
+                    output_bytes: plugin.output_bytes.unwrap_or(global.output_bytes),
+                    ..global.clone()
+                };
+                (name.clone(), limits)
+            })
+            .collect()
+    }
+
+    /// The trap policy of each plugin that sets `disable_after_traps`.
+    pub fn trap_policies(&self) -> HashMap<String, TrapPolicy> {
+        self.plugins
+            .iter()
+            .filter_map(|(name, plugin)| {
+                let disable_after_traps = plugin.disable_after_traps.filter(|n| *n > 0)?;
+                let policy = TrapPolicy {
+                    disable_after_traps,
+                    window: Duration::from_secs(plugin.trap_window_seconds.unwrap_or(3600)),
+                };
+                Some((name.clone(), policy))
+            })
+            .collect()
+    }
+
     /// How long a verified password stays cached.
     pub fn password_cache_ttl(&self) -> Duration {
         Duration::from_secs(self.password_cache_seconds.unwrap_or(60))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_section_overrides_the_global_limits() {
+        let config: Config = toml::from_str(
+            "[limits]\ntimeout_ms = 2000\n[plugins.slow]\nmemory_mb = 32\noutput_bytes = 100\ndisable_after_traps = 3\ntrap_window_seconds = 60\n",
+        )
+        .unwrap();
+        let limits = config.plugin_limits();
+        let slow = &limits["slow"];
+        assert_eq!(slow.memory_bytes, 32 << 20);
+        assert_eq!(slow.timeout, Duration::from_millis(2000));
+        assert_eq!(slow.output_bytes, 100);
+        assert_eq!(
+            config.trap_policies()["slow"],
+            TrapPolicy {
+                disable_after_traps: 3,
+                window: Duration::from_secs(60)
+            }
+        );
+        assert!(toml::from_str::<Config>("[plugins.x]\nmemory = 1\n").is_err());
     }
 }

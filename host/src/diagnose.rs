@@ -7,18 +7,18 @@ use crate::runtime::RuntimeError;
 /// The trap code or innermost cause of `error`, as one line.
 pub fn cause(error: &RuntimeError) -> String {
     match error {
-        RuntimeError::Trap(source) | RuntimeError::Setup(source) => {
-            match source.downcast_ref::<wasmtime::Trap>() {
-                Some(trap) => trap.to_string(),
-                None => source
-                    .root_cause()
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string(),
-            }
-        }
+        RuntimeError::Trap(source)
+        | RuntimeError::StackOverflow(source)
+        | RuntimeError::Setup(source) => match source.downcast_ref::<wasmtime::Trap>() {
+            Some(trap) => trap.to_string(),
+            None => source
+                .root_cause()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        },
         other => other.to_string(),
     }
 }

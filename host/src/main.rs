@@ -146,6 +146,8 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
         password_cache_ttl: config.password_cache_ttl(),
         trusted_proxies: config.trusted_proxies.clone(),
         abuse: config.abuse.clone(),
+        plugin_limits: config.plugin_limits(),
+        trap_policies: config.trap_policies(),
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
     hearth.start_cluster_worker();

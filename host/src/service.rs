@@ -50,6 +50,10 @@ pub struct Options {
     pub trusted_proxies: Vec<IpAddr>,
     /// Ban and alert thresholds.
     pub abuse: AbuseConfig,
+    /// Limits of plugins configured apart (`[plugins.NAME]`).
+    pub plugin_limits: HashMap<String, Limits>,
+    /// Plugins disabled automatically when they keep failing.
+    pub trap_policies: HashMap<String, crate::plugins::stats::TrapPolicy>,
 }
 
 impl Options {
@@ -61,6 +65,8 @@ impl Options {
             password_cache_ttl: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
             abuse: AbuseConfig::default(),
+            plugin_limits: HashMap::new(),
+            trap_policies: HashMap::new(),
         }
     }
 }
@@ -161,10 +167,18 @@ impl Hearth {
             tracing::warn!(plugin = name.as_str(), %reason, "installed plugin not loaded");
         }
         sources.extend(installed.sources);
-        let runtime = Runtime::load_with_winners(
+        let settings = crate::runtime::PluginSettings {
+            limits: options.plugin_limits.clone(),
+            recorder: Some(crate::plugins::stats::StatsRecorder::new(
+                root.path().to_path_buf(),
+                options.trap_policies.clone(),
+            )),
+        };
+        let runtime = Runtime::load_configured(
             sources,
             root.path().join("cache"),
             options.limits.clone(),
+            settings,
             services.clone(),
             &installed.winners,
         )

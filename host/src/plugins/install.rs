@@ -268,6 +268,7 @@ pub fn commit(data_dir: &Path, candidate: &Candidate) -> Result<(), InstallError
         grants: candidate.grants.clone(),
         approved_at: now(),
     };
+    let _locked = super::lock_registry(data_dir)?;
     let mut registry = Registry::load(data_dir)?;
     let approval = match registry.plugins.remove(&candidate.name) {
         Some(mut approval) => {

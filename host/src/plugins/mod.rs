@@ -10,6 +10,7 @@
 //! approved one: a changed file is skipped (and logged) until it is approved again.
 
 pub mod install;
+pub mod stats;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -109,6 +110,32 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RegistryErro
     let temporary = path.with_extension("tmp");
     std::fs::write(&temporary, bytes).map_err(io_error(&temporary))?;
     std::fs::rename(&temporary, path).map_err(io_error(path))
+}
+
+/// An exclusive hold on the registry: admin commands and the server's trap policy each
+/// read, change and write `approvals.json` under it, so no change is lost.
+pub struct RegistryLock {
+    _file: std::fs::File,
+}
+
+/// Waits for and takes the registry lock (`plugins/.lock`, an advisory `flock`).
+pub fn lock_registry(data_dir: &Path) -> Result<RegistryLock, RegistryError> {
+    let dir = plugins_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map_err(|errno| {
+        RegistryError::Io {
+            path,
+            source: errno.into(),
+        }
+    })?;
+    Ok(RegistryLock { _file: file })
 }
 
 /// The folder of installed plugins.
@@ -318,6 +345,7 @@ pub(crate) fn now() -> u64 {
 
 /// `plugin disable` / `plugin enable`.
 pub fn set_enabled(data_dir: &Path, name: &str, enabled: bool) -> Result<(), RegistryError> {
+    let _locked = lock_registry(data_dir)?;
     let mut registry = Registry::load(data_dir)?;
     registry.get_mut(name)?.enabled = enabled;
     registry.save(data_dir)
@@ -325,6 +353,7 @@ pub fn set_enabled(data_dir: &Path, name: &str, enabled: bool) -> Result<(), Reg
 
 /// `plugin remove`: the active file, its archive and its approval.
 pub fn remove(data_dir: &Path, name: &str) -> Result<(), RegistryError> {
+    let _locked = lock_registry(data_dir)?;
     let mut registry = Registry::load(data_dir)?;
     if registry.plugins.remove(name).is_none() && !active_path(data_dir, name).exists() {
         return Err(RegistryError::Unknown(name.to_string()));
@@ -349,6 +378,7 @@ pub fn remove(data_dir: &Path, name: &str) -> Result<(), RegistryError> {
 /// `plugin rollback`: makes the previous approved version active again (its archived bytes
 /// are checked against its sha256 first). Returns the version now active.
 pub fn rollback(data_dir: &Path, name: &str) -> Result<Version, RegistryError> {
+    let _locked = lock_registry(data_dir)?;
     let mut registry = Registry::load(data_dir)?;
     let approval = registry.get_mut(name)?;
     let previous = approval

@@ -40,8 +40,10 @@ pub fn perfmap_requested() -> bool {
     std::env::var_os("HEARTH_PERFMAP").is_some()
 }
 
-/// Builds the engine shared by every plugin.
-pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
+/// Builds the engine shared by every plugin; its memory slots hold `largest_memory` bytes
+/// (the largest per-plugin memory limit). Neither affects the compiled code, so the compile
+/// cache is shared by engines of any limits.
+pub fn build(limits: &Limits, largest_memory: usize) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     // Room for commands that run other commands (up to three levels deep).
     let slots = u32::try_from(limits.max_concurrent.max(1) * 4).unwrap_or(u32::MAX);
@@ -50,7 +52,7 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
         .total_memories(slots * 2)
         .total_tables(slots * 8)
         .total_stacks(slots)
-        .max_memory_size(limits.memory_bytes)
+        .max_memory_size(largest_memory.max(limits.memory_bytes))
         .max_core_instances_per_component(64)
         .max_memories_per_component(8)
         .max_tables_per_component(64)
@@ -68,6 +70,9 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
+        // A trap keeps handles to the guest's globals, so that an overflow of a shadow
+        // stack in linear memory can be told from another out-of-bounds access.
+        .coredump_on_trap(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
 }

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use hearth_sdk::ReturnCode;
@@ -24,6 +26,7 @@ pub use host_state::{HostServices, InvocationScope};
 pub use plugin::{LoadedPlugin, PluginSource, WIT_VERSION, wit_version_compatible};
 
 use crate::grant::{Grant, LockScope};
+use crate::plugins::stats::StatsRecorder;
 use crate::policy;
 
 /// How deep commands may call commands (`v-add-domain` → `v-add-mail-domain` →
@@ -40,6 +43,8 @@ pub enum RuntimeError {
     MemoryLimit(usize),
     #[error("plugin output exceeded {0} bytes")]
     OutputTooLarge(usize),
+    #[error("plugin overflowed its stack")]
+    StackOverflow(#[source] wasmtime::Error),
     #[error("plugin trapped")]
     Trap(#[source] wasmtime::Error),
     #[error("could not prepare the sandbox")]
@@ -97,10 +102,14 @@ pub struct Outcome {
 pub struct Core {
     engine: Engine,
     limits: Limits,
+    /// Limits of plugins configured apart (`[plugins.NAME]`); others run under `limits`.
+    plugin_limits: HashMap<String, Limits>,
+    /// Counts limit hits per plugin and applies the trap policy (a server has one).
+    recorder: Option<StatsRecorder>,
     services: Arc<HostServices>,
-    /// The command table. Hot swap replaces the whole `Arc`; a call in flight keeps the
-    /// plugin it resolved, so it finishes on the version it started with.
-    commands: RwLock<Arc<CommandTable>>,
+    /// The command table. Hot swap replaces the whole `Arc` in one atomic store; a call in
+    /// flight keeps the plugin it resolved, so it finishes on the version it started with.
+    commands: ArcSwap<CommandTable>,
 }
 
 /// Command name → (plugin, index of its manifest entry).
@@ -108,17 +117,34 @@ type CommandTable = HashMap<String, (Arc<LoadedPlugin>, usize)>;
 
 impl Core {
     fn table(&self) -> Arc<CommandTable> {
-        self.commands
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.commands.load_full()
     }
+
+    /// The limits plugin `name` runs under.
+    pub(crate) fn limits_for(&self, name: &str) -> &Limits {
+        self.plugin_limits.get(name).unwrap_or(&self.limits)
+    }
+
+    /// Notes a sandbox failure of `plugin` (log, counters, trap policy).
+    fn record_failure(&self, plugin: &str, command: &str, error: &RuntimeError) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(plugin, command, error);
+        }
+    }
+}
+
+/// Per-plugin settings of a server: limits that differ from the global ones, and the
+/// recorder of limit hits.
+#[derive(Default)]
+pub struct PluginSettings {
+    pub limits: HashMap<String, Limits>,
+    pub recorder: Option<StatsRecorder>,
 }
 
 /// Every loaded plugin and the command table they provide.
 pub struct Runtime {
     core: Arc<Core>,
-    plugins: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
+    plugins: ArcSwap<Vec<Arc<LoadedPlugin>>>,
     linker: wasmtime::component::Linker<host_state::HostState>,
     cache_dir: PathBuf,
     /// Serialises hot swaps.
@@ -161,7 +187,33 @@ impl Runtime {
         services: Arc<HostServices>,
         winners: &HashMap<String, String>,
     ) -> Result<Self, LoadError> {
-        let engine = engine::build(&limits).map_err(|source| LoadError::Wasm {
+        Self::load_configured(
+            sources,
+            cache_dir,
+            limits,
+            PluginSettings::default(),
+            services,
+            winners,
+        )
+        .await
+    }
+
+    /// Like [`Runtime::load_with_winners`], with per-plugin limits and a recorder of limit
+    /// hits.
+    pub async fn load_configured(
+        sources: Vec<PluginSource>,
+        cache_dir: PathBuf,
+        limits: Limits,
+        settings: PluginSettings,
+        services: Arc<HostServices>,
+        winners: &HashMap<String, String>,
+    ) -> Result<Self, LoadError> {
+        let largest_memory = settings
+            .limits
+            .values()
+            .map(|l| l.memory_bytes)
+            .fold(limits.memory_bytes, usize::max);
+        let engine = engine::build(&limits, largest_memory).map_err(|source| LoadError::Wasm {
             name: "engine".into(),
             source,
         })?;
@@ -183,10 +235,12 @@ impl Runtime {
             core: Arc::new(Core {
                 engine,
                 limits,
+                plugin_limits: settings.limits,
+                recorder: settings.recorder,
                 services,
-                commands: RwLock::new(Arc::new(commands)),
+                commands: ArcSwap::from_pointee(commands),
             }),
-            plugins: RwLock::new(Arc::new(plugins)),
+            plugins: ArcSwap::from_pointee(plugins),
             linker,
             cache_dir,
             swapping: tokio::sync::Mutex::new(()),
@@ -197,7 +251,8 @@ impl Runtime {
     /// The command called `name`, if a plugin provides it.
     pub fn resolve(&self, name: &str) -> Option<ResolvedCommand> {
         self.core
-            .table()
+            .commands
+            .load()
             .get(name)
             .map(|(plugin, index)| ResolvedCommand {
                 plugin: plugin.clone(),
@@ -212,10 +267,7 @@ impl Runtime {
 
     /// The loaded plugins.
     pub fn plugins(&self) -> Arc<Vec<Arc<LoadedPlugin>>> {
-        self.plugins
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.plugins.load_full()
     }
 
     /// Hot swap: makes `sources` the loaded plugins, on the same engine. A plugin whose name
@@ -239,25 +291,35 @@ impl Runtime {
                 plugins.push(kept.clone());
                 continue;
             }
-            plugins.push(Arc::new(
-                LoadedPlugin::load(
-                    &self.core.engine,
-                    &self.linker,
-                    &self.cache_dir,
-                    source,
-                    &self.core.limits,
-                    &self.core.services,
-                )
-                .await?,
-            ));
+            let loaded = LoadedPlugin::load(
+                &self.core.engine,
+                &self.linker,
+                &self.cache_dir,
+                source,
+                &self.core.limits,
+                &self.core.services,
+            )
+            .await?;
+            tracing::info!(
+                plugin = loaded.name(),
+                sha256 = loaded.sha256(),
+                "plugin version swapped in"
+            );
+            plugins.push(Arc::new(loaded));
+        }
+        for gone in current
+            .iter()
+            .filter(|old| !plugins.iter().any(|new| Arc::ptr_eq(old, new)))
+        {
+            tracing::info!(
+                plugin = gone.name(),
+                sha256 = gone.sha256(),
+                "plugin version swapped out"
+            );
         }
         let commands = command_table(&plugins, winners)?;
-        *self
-            .core
-            .commands
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(commands);
-        *self.plugins.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(plugins);
+        self.core.commands.store(Arc::new(commands));
+        self.plugins.store(Arc::new(plugins));
         Ok(())
     }
 
@@ -275,7 +337,7 @@ impl Runtime {
             lock: grant.lock().clone(),
             depth: 0,
         };
-        command
+        let result = command
             .plugin
             .invoke(
                 &self.core,
@@ -285,7 +347,12 @@ impl Runtime {
                 grant,
                 scope,
             )
-            .await
+            .await;
+        if let Err(error) = &result {
+            self.core
+                .record_failure(command.plugin.name(), &command.spec().name, error);
+        }
+        result
     }
 }
 
@@ -336,6 +403,7 @@ impl Core {
                 Ok(outcome) => outcome,
                 Err(error) => {
                     tracing::error!(command, plugin = plugin.name(), %error, "nested command failed in the sandbox");
+                    self.record_failure(plugin.name(), command, &error);
                     failure_outcome(command, &error)
                 }
             }
@@ -393,7 +461,9 @@ pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
             ReturnCode::LoadAverage,
             format!("{command} exceeded its output limit"),
         ),
-        RuntimeError::Trap(_) => (ReturnCode::Update, format!("{command} failed unexpectedly")),
+        RuntimeError::Trap(_) | RuntimeError::StackOverflow(_) => {
+            (ReturnCode::Update, format!("{command} failed unexpectedly"))
+        }
         RuntimeError::Setup(_) => (
             ReturnCode::Parsing,
             format!("{command} could not be started"),

@@ -76,7 +76,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn engine_fingerprint(engine: &Engine) -> String {
+/// The engine part of a compile cache key: equal for engines that can share compiled code.
+pub(crate) fn engine_fingerprint(engine: &Engine) -> String {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     format!("{:016x}", hasher.finish())
@@ -234,7 +235,7 @@ impl LoadedPlugin {
         grant: &Grant,
         scope: InvocationScope,
     ) -> Result<Outcome, RuntimeError> {
-        let limits = &core.limits;
+        let limits = core.limits_for(&self.name);
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
@@ -292,6 +293,11 @@ impl LoadedPlugin {
                     RuntimeError::MemoryLimit(limits.memory_bytes)
                 } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     RuntimeError::Timeout(limits.timeout)
+                } else if error.downcast_ref::<Trap>() == Some(&Trap::StackOverflow)
+                    || (error.downcast_ref::<Trap>() == Some(&Trap::MemoryOutOfBounds)
+                        && shadow_stack_overflowed(&mut store, &error, limits.memory_bytes))
+                {
+                    RuntimeError::StackOverflow(error)
                 } else {
                     RuntimeError::Trap(error)
                 });
@@ -306,6 +312,24 @@ impl LoadedPlugin {
             output: outcome.output,
         })
     }
+}
+
+/// Whether an out-of-bounds trap was a shadow stack overflowing: languages that keep their
+/// stack in linear memory below the data (Rust, C) wrap their stack pointer global past the
+/// end of memory when it runs out, and the next push traps.
+fn shadow_stack_overflowed(
+    store: &mut Store<HostState>,
+    error: &wasmtime::Error,
+    memory_bytes: usize,
+) -> bool {
+    let Some(dump) = error.downcast_ref::<wasmtime::WasmCoreDump>() else {
+        return false;
+    };
+    dump.globals().iter().any(|global| {
+        global.ty(&*store).mutability() == wasmtime::Mutability::Var
+            && matches!(global.get(&mut *store), wasmtime::Val::I32(value)
+                if value as u32 as usize > memory_bytes)
+    })
 }
 
 fn new_store(
@@ -393,6 +417,11 @@ fn load_component(
             Err(error) => tracing::warn!(plugin = name, %error, "recompiling a stale cache entry"),
         }
     }
+    tracing::info!(
+        plugin = name,
+        sha256,
+        "compiling plugin (not in the compile cache)"
+    );
     let component = Component::new(engine, bytes).map_err(wasm_error)?;
     let serialized = component.serialize().map_err(wasm_error)?;
     std::fs::create_dir_all(cache_dir).map_err(|e| cache_error(&cache_dir.to_path_buf(), e))?;
@@ -400,4 +429,24 @@ fn load_component(
     std::fs::write(&temporary, serialized).map_err(|e| cache_error(&temporary, e))?;
     std::fs::rename(&temporary, &path).map_err(|e| cache_error(&path, e))?;
     Ok(component)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compile_cache_key_does_not_depend_on_the_limits() {
+        // `plugin install` compiles with the default limits; a server may be configured
+        // with others, globally or per plugin, and must still find the compiled code.
+        let install = super::super::engine::build(&Limits::default(), 0).unwrap();
+        let configured = Limits {
+            memory_bytes: 256 << 20,
+            timeout: std::time::Duration::from_millis(700),
+            output_bytes: 1000,
+            max_concurrent: 2,
+        };
+        let server = super::super::engine::build(&configured, 512 << 20).unwrap();
+        assert_eq!(engine_fingerprint(&install), engine_fingerprint(&server));
+    }
 }
