@@ -252,7 +252,11 @@ impl Runtime {
             ));
         }
         let commands = command_table(&plugins, winners)?;
-        *self.core.commands.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(commands);
+        *self
+            .core
+            .commands
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(commands);
         *self.plugins.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(plugins);
         Ok(())
     }
