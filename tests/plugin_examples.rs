@@ -179,3 +179,53 @@ fn js_largest_files_report_is_served_over_https_and_sees_only_its_user() {
     );
     assert_ne!(escape.body, "0", "{escape:?}");
 }
+
+/// `hearth plugin new --lang LANG NAME --dir DIR`, then the project's own `./test.sh`, which
+/// builds it and runs its command with `hearth plugin run`.
+fn scaffold_builds_and_passes_its_test(lang: &str) {
+    let base = support::temp_dir("hearth-scaffold-");
+    let dir = base.join(format!("my-{lang}-plugin"));
+    let created = run(hearth(&base.join("unused")).args([
+        "plugin",
+        "new",
+        "--lang",
+        lang,
+        &format!("my-{lang}-plugin"),
+        "--dir",
+        dir.to_str().unwrap(),
+    ]));
+    assert_eq!(created.code, 0, "{created:?}");
+    let bin_dir = Path::new(support::BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let componentize = workspace().join("target/py-venv/bin/componentize-py");
+    let tested = run(Command::new(dir.join("test.sh"))
+        .env("PATH", path)
+        .env("COMPONENTIZE_PY", componentize)
+        .env_remove("HEARTH_DATA_DIR"));
+    assert_eq!(tested.code, 0, "{tested:?}");
+    assert!(tested.stdout.contains("test passed"), "{tested:?}");
+    let again = run(hearth(&base.join("unused")).args([
+        "plugin",
+        "new",
+        "--lang",
+        lang,
+        "x",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]));
+    assert_ne!(again.code, 0, "an existing directory is not overwritten");
+}
+
+#[test]
+fn plugin_new_python_builds_and_passes_its_test() {
+    scaffold_builds_and_passes_its_test("python");
+}
+
+#[test]
+fn plugin_new_js_builds_and_passes_its_test() {
+    scaffold_builds_and_passes_its_test("js");
+}
