@@ -53,6 +53,17 @@ pub enum PluginAction {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Write a new plugin project that builds and passes its own test (`./test.sh`).
+    New {
+        /// The language: python or js.
+        #[arg(long)]
+        lang: plugins::scaffold::Language,
+        /// The plugin's name.
+        name: String,
+        /// The project directory (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn state(scan: &plugins::Scan, name: &str) -> String {
@@ -181,6 +192,13 @@ pub async fn run(data_dir: &Path, action: PluginAction) -> Result<ExitCode> {
             args,
             user,
         } => return run_one(data_dir, &file, &command, &args, user.as_deref()).await,
+        PluginAction::New { lang, name, dir } => {
+            let root = plugins::scaffold::scaffold(lang, &name, dir.as_deref())?;
+            println!(
+                "created {}: build with ./build.sh, test with ./test.sh",
+                root.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

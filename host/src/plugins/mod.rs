@@ -10,6 +10,7 @@
 //! approved one: a changed file is skipped (and logged) until it is approved again.
 
 pub mod install;
+pub mod scaffold;
 pub mod stats;
 pub mod watch;
 
