@@ -6,18 +6,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use support::*;
-
-fn hostile_plugin() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("HEARTH_TEST_PLUGIN_DIR"),
-        "/hearth_plugin_hostile.wasm"
-    ))
-}
 
 /// A deadline of 1.5 s and the default 128 MB memory limit.
 const CONFIG: &str = "[abuse]\nmax_failures = 1000000\n[limits]\ntimeout_ms = 1500\n";
@@ -155,28 +147,9 @@ fn resource_table_flooding_is_stopped() {
 
 /// The `what=` of a logged sandbox failure of `v-test-exhaust` containing `text`.
 fn failure_logged(text: &str) -> Option<String> {
-    let log = server().log();
-    let plain = strip_ansi(&log);
-    plain
+    plain_log(server())
         .lines()
         .filter(|line| line.contains("v-test-exhaust") && line.contains("what="))
         .find(|line| line.contains(text))
         .map(str::to_string)
-}
-
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use support::{ADMIN_PASSWORD, Auth, Output, Server, escape_plugin, hearth, init, run};
+use support::{ADMIN_PASSWORD, Auth, Output, Server, escape_plugin, hearth, init, plain_log, run};
 
 const ESCAPE_COMMANDS: &[&str] = &[
     "v-test-escape-readonly",
@@ -340,25 +340,6 @@ fn plugin_run_executes_one_command_without_a_server() {
     );
 }
 
-/// The server log without terminal colours.
-fn plain_log(server: &Server) -> String {
-    let log = server.log();
-    let mut out = String::with_capacity(log.len());
-    let mut chars = log.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Waits until the running server logs that the version `sha` was swapped in; returns when
 /// it saw it. The log line is written right before the command table is replaced.
 #[track_caller]
@@ -459,7 +440,7 @@ fn a_hot_swap_under_load_fails_no_request_and_rolls_back() {
 #[test]
 fn a_hot_swap_changes_the_commands_while_a_call_in_flight_finishes_on_the_old_version() {
     let v1 = std::fs::read(escape_plugin()).unwrap();
-    let other = std::fs::read(support::test_plugin("hearth_plugin_hostile")).unwrap();
+    let other = std::fs::read(support::hostile_plugin()).unwrap();
     let server = Server::start_with(&[(escape_plugin(), "swap.wasm")], |_| {});
     let data = server.data_dir().to_path_buf();
     server.root_key();
@@ -504,10 +485,7 @@ fn a_hot_swap_changes_the_commands_while_a_call_in_flight_finishes_on_the_old_ve
 /// A server with the hostile test plugin installed, under `config`.
 fn hostile_server(config: &str) -> Server {
     Server::start_configured(
-        &[(
-            support::test_plugin("hearth_plugin_hostile"),
-            "hostile.wasm",
-        )],
+        &[(support::hostile_plugin(), "hostile.wasm")],
         Some(config),
         |_| {},
     )
@@ -667,7 +645,7 @@ fn a_plugin_that_keeps_trapping_is_disabled_automatically_when_configured() {
 
 #[test]
 fn an_installed_plugin_is_never_compiled_by_the_server() {
-    let file = support::test_plugin("hearth_plugin_hostile");
+    let file = support::hostile_plugin();
     let sha = sha256(&std::fs::read(&file).unwrap());
     // The server runs with other limits than `plugin install` used, globally and for the
     // plugin: the compiled code is shared all the same.

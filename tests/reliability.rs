@@ -17,14 +17,6 @@ use std::time::{Duration, Instant};
 use hearth_sdk::conf;
 use support::*;
 
-/// The test-only plugin that writes and then fails.
-fn hostile_plugin() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("HEARTH_TEST_PLUGIN_DIR"),
-        "/hearth_plugin_hostile.wasm"
-    ))
-}
-
 /// A short deadline, so the timeout case takes about a second.
 const CONFIG: &str = "[abuse]\nmax_failures = 1000000\n[limits]\ntimeout_ms = 1500\n";
 

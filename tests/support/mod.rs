@@ -38,6 +38,30 @@ pub fn escape_plugin() -> PathBuf {
     ))
 }
 
+/// The test-only plugin that stages writes and then fails, or exhausts a resource.
+pub fn hostile_plugin() -> PathBuf {
+    test_plugin("hearth_plugin_hostile")
+}
+
+/// A server log without terminal colours.
+pub fn plain_log(server: &Server) -> String {
+    let log = server.log();
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A test-only plugin built by `host/build.rs`, by file stem (e.g. `hearth_plugin_greedy`).
 pub fn test_plugin(stem: &str) -> PathBuf {
     PathBuf::from(env!("HEARTH_TEST_PLUGIN_DIR")).join(format!("{stem}.wasm"))
