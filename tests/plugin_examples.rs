@@ -205,6 +205,8 @@ fn scaffold_builds_and_passes_its_test(lang: &str) {
     let tested = run(Command::new(dir.join("test.sh"))
         .env("PATH", path)
         .env("COMPONENTIZE_PY", componentize)
+        // A Rust project reuses the SDK's compiled dependencies across runs.
+        .env("CARGO_TARGET_DIR", workspace().join("target/scaffold-rust"))
         .env_remove("HEARTH_DATA_DIR"));
     assert_eq!(tested.code, 0, "{tested:?}");
     assert!(tested.stdout.contains("test passed"), "{tested:?}");
@@ -218,6 +220,11 @@ fn scaffold_builds_and_passes_its_test(lang: &str) {
         dir.to_str().unwrap(),
     ]));
     assert_ne!(again.code, 0, "an existing directory is not overwritten");
+}
+
+#[test]
+fn plugin_new_rust_builds_and_passes_its_test() {
+    scaffold_builds_and_passes_its_test("rust");
 }
 
 #[test]

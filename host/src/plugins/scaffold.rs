@@ -1,4 +1,4 @@
-//! `hearth plugin new`: writes a plugin project (Python or JavaScript) that builds and passes
+//! `hearth plugin new`: writes a plugin project (Rust, Python or JavaScript) that builds and passes
 //! its own test, from the examples under `plugins/examples` and the WIT contract.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ pub enum ScaffoldError {
 /// The languages a project can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Language {
+    Rust,
     Python,
     Js,
 }
@@ -27,6 +28,12 @@ pub enum Language {
 const PLUGIN_WIT: &str = include_str!("../../../wit/plugin.wit");
 const PLAIN_COMMAND_WIT: &str = include_str!("../../../wit/plain-command.wit");
 const TEST_SCRIPT: &str = include_str!("../../templates/test-python.sh");
+
+const RUST_MANIFEST: &str = include_str!("../../templates/rust/Cargo.toml.template");
+const RUST_LIB: &str = include_str!("../../templates/rust/lib.rs.template");
+const RUST_BUILD: &str = include_str!("../../templates/rust/build.sh.template");
+/// The SDK a Rust project depends on: this checkout's `plugins/sdk`.
+const SDK_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/sdk");
 
 const PYTHON_APP: &str = include_str!("../../../plugins/examples/python/app.py");
 const PYTHON_BUILD: &str = include_str!("../../../plugins/examples/python/build.sh");
@@ -52,6 +59,29 @@ fn valid_name(name: &str) -> bool {
 /// The files of a new project named `name`: (relative path, contents, executable).
 fn files(language: Language, name: &str) -> Vec<(&'static str, String, bool)> {
     match language {
+        Language::Rust => vec![
+            (
+                "Cargo.toml",
+                RUST_MANIFEST
+                    .replace("NAME", name)
+                    .replace("SDK_PATH", SDK_PATH),
+                false,
+            ),
+            ("src/lib.rs", RUST_LIB.replace("NAME", name), false),
+            (
+                "build.sh",
+                RUST_BUILD.replace("CRATE", &name.replace('-', "_")),
+                true,
+            ),
+            (
+                "test.sh",
+                TEST_SCRIPT
+                    .replace("\"$COMMAND\"", "v-list-user-disk")
+                    .replace("\"$EXPECT\"", "'^site,5000,1$'"),
+                true,
+            ),
+            (".gitignore", "plugin.wasm\ntarget/\n".to_string(), false),
+        ],
         Language::Python => vec![
             (
                 "app.py",
