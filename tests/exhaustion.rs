@@ -6,26 +6,14 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use support::*;
 
-/// A deadline of 1.5 s and the default 128 MB memory limit.
-const CONFIG: &str = "[abuse]\nmax_failures = 1000000\n[limits]\ntimeout_ms = 1500\n";
-
-static SERVER: OnceLock<Server> = OnceLock::new();
-
-fn server() -> &'static Server {
-    SERVER.get_or_init(|| {
-        Server::start_configured(&[(hostile_plugin(), "hostile.wasm")], Some(CONFIG), |_| {})
-    })
-}
-
 /// Runs `v-test-exhaust KIND`, checks the answer, and that the server still works.
 #[track_caller]
 fn exhaust(kind: &str, code: &str, body: &str) -> Duration {
-    let s = server();
+    let s = hostile_server();
     let started = Instant::now();
     let response = s.v2(false, "v-test-exhaust", &[kind]);
     let took = started.elapsed();
@@ -95,7 +83,11 @@ fn unbounded_recursion_traps() {
     // out-of-bounds access; a deep native wasm stack would be "call stack exhausted".
     let what = failure_logged("out of bounds memory access")
         .or_else(|| failure_logged("call stack exhausted"));
-    assert!(what.is_some(), "the log names the trap: {}", server().log());
+    assert!(
+        what.is_some(),
+        "the log names the trap: {}",
+        hostile_server().log()
+    );
 }
 
 #[test]
@@ -141,13 +133,13 @@ fn resource_table_flooding_is_stopped() {
     assert!(
         failure_logged("store handle limit exceeded").is_some(),
         "the log names the failure: {}",
-        server().log()
+        hostile_server().log()
     );
 }
 
 /// The `what=` of a logged sandbox failure of `v-test-exhaust` containing `text`.
 fn failure_logged(text: &str) -> Option<String> {
-    plain_log(server())
+    plain_log(hostile_server())
         .lines()
         .filter(|line| line.contains("v-test-exhaust") && line.contains("what="))
         .find(|line| line.contains(text))

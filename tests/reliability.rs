@@ -11,22 +11,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hearth_sdk::conf;
 use support::*;
-
-/// A short deadline, so the timeout case takes about a second.
-const CONFIG: &str = "[abuse]\nmax_failures = 1000000\n[limits]\ntimeout_ms = 1500\n";
-
-static SERVER: OnceLock<Server> = OnceLock::new();
-
-fn server() -> &'static Server {
-    SERVER.get_or_init(|| {
-        Server::start_configured(&[(hostile_plugin(), "hostile.wasm")], Some(CONFIG), |_| {})
-    })
-}
 
 #[track_caller]
 fn add_user(s: &Server, user: &str) {
@@ -167,7 +156,7 @@ fn check_readers(readers: Vec<std::thread::JoinHandle<(usize, Vec<String>)>>) {
 
 #[test]
 fn two_hundred_concurrent_writes_to_one_user_all_land() {
-    let s = server();
+    let s = hostile_server();
     add_user(s, "crowd");
     let stop = Arc::new(AtomicBool::new(false));
     let readers = start_readers(s, vec!["crowd".to_string()], 4, stop.clone());
@@ -189,7 +178,7 @@ fn two_hundred_concurrent_writes_to_one_user_all_land() {
 
 #[test]
 fn concurrent_writes_across_fifty_users_all_land() {
-    let s = server();
+    let s = hostile_server();
     let users: Vec<String> = (0..50).map(|n| format!("many{n}")).collect();
     for user in &users {
         add_user(s, user);
@@ -216,7 +205,7 @@ fn concurrent_writes_across_fifty_users_all_land() {
 
 #[test]
 fn a_failed_command_leaves_nothing_behind() {
-    let s = server();
+    let s = hostile_server();
     add_user(s, "failing");
     let dir = s.path("data/users/failing");
     let before = snapshot(&dir);

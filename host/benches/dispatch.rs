@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use hearth::service::{Hearth, Options};
 
+mod common;
+use common::{add_alice, args};
+
 const WARMUP: usize = 300;
 const SAMPLES: usize = 5_000;
 /// Under `cargo test --all-targets` (no `--bench` argument) the benchmark only smoke-runs.
@@ -34,10 +37,6 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn args(values: &[&str]) -> Vec<String> {
-    values.iter().map(|v| v.to_string()).collect()
-}
-
 #[tokio::main]
 async fn main() {
     let measuring = std::env::args().any(|arg| arg == "--bench");
@@ -57,21 +56,7 @@ async fn main() {
         .await
         .expect("init");
     let hearth = Arc::new(Hearth::open(&Options::new(&data_dir)).await.expect("open"));
-    let created = hearth
-        .call_local(
-            "v-add-user",
-            &args(&[
-                "alice",
-                "alice-password",
-                "alice@example.com",
-                "default",
-                "Alice",
-                "Example",
-            ]),
-        )
-        .await
-        .expect("add alice");
-    assert_eq!(created.code, 0, "{}", created.output);
+    add_alice(&hearth).await;
 
     println!("| benchmark | samples | p50 µs | p99 µs | mean µs |");
     println!("|---|---|---|---|---|");

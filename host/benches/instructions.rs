@@ -13,13 +13,12 @@ use std::path::Path;
 use hearth::runtime::Limits;
 use hearth::service::{Hearth, Options};
 
+mod common;
+use common::{add_alice, args};
+
 /// Web domains alice owns, so the list batch lists a realistic number.
 const DOMAINS: usize = 100;
 const KINDS: [&str; 3] = ["read", "list", "mutation"];
-
-fn args(values: &[&str]) -> Vec<String> {
-    values.iter().map(|v| v.to_string()).collect()
-}
 
 /// One concurrent command is enough here, and keeps the pooling allocator's reservation small
 /// enough for valgrind's address space.
@@ -42,19 +41,7 @@ async fn prepare(data_dir: &Path) {
         .await
         .expect("init");
     let hearth = Hearth::open(&options(data_dir)).await.expect("open");
-    call(
-        &hearth,
-        "v-add-user",
-        &args(&[
-            "alice",
-            "alice-password",
-            "alice@example.com",
-            "default",
-            "Alice",
-            "Example",
-        ]),
-    )
-    .await;
+    add_alice(&hearth).await;
     for n in 0..DOMAINS {
         let domain = format!("site{n}.example.com");
         call(&hearth, "v-add-web-domain", &args(&["alice", &domain])).await;

@@ -43,6 +43,17 @@ pub fn hostile_plugin() -> PathBuf {
     test_plugin("hearth_plugin_hostile")
 }
 
+/// One shared server per test binary with the hostile plugin installed, a deadline of 1.5 s
+/// (so timeouts take about a second), the default 128 MB memory limit, and no ban for the
+/// many failures the hostile commands cause.
+pub fn hostile_server() -> &'static Server {
+    const CONFIG: &str = "[abuse]\nmax_failures = 1000000\n[limits]\ntimeout_ms = 1500\n";
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        Server::start_configured(&[(hostile_plugin(), "hostile.wasm")], Some(CONFIG), |_| {})
+    })
+}
+
 /// A server log without terminal colours.
 pub fn plain_log(server: &Server) -> String {
     let log = server.log();

@@ -56,6 +56,14 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
+/// `test.sh`: builds the project and checks that `command alice csv` prints a line matching
+/// the regular expression `expect`.
+fn test_script(command: &str, expect: &str) -> String {
+    TEST_SCRIPT
+        .replace("\"$COMMAND\"", command)
+        .replace("\"$EXPECT\"", &format!("'{expect}'"))
+}
+
 /// The files of a new project named `name`: (relative path, contents, executable).
 fn files(language: Language, name: &str) -> Vec<(&'static str, String, bool)> {
     match language {
@@ -73,13 +81,7 @@ fn files(language: Language, name: &str) -> Vec<(&'static str, String, bool)> {
                 RUST_BUILD.replace("CRATE", &name.replace('-', "_")),
                 true,
             ),
-            (
-                "test.sh",
-                TEST_SCRIPT
-                    .replace("\"$COMMAND\"", "v-list-user-disk")
-                    .replace("\"$EXPECT\"", "'^site,5000,1$'"),
-                true,
-            ),
+            ("test.sh", test_script("v-list-user-disk", "^site,5000,1$"), true),
             (".gitignore", "plugin.wasm\ntarget/\n".to_string(), false),
         ],
         Language::Python => vec![
@@ -93,13 +95,7 @@ fn files(language: Language, name: &str) -> Vec<(&'static str, String, bool)> {
                 PYTHON_BUILD.replace("../../../wit", "wit"),
                 true,
             ),
-            (
-                "test.sh",
-                TEST_SCRIPT
-                    .replace("\"$COMMAND\"", "v-list-user-disk")
-                    .replace("\"$EXPECT\"", "'^site,5000,1$'"),
-                true,
-            ),
+            ("test.sh", test_script("v-list-user-disk", "^site,5000,1$"), true),
             ("wit/plugin.wit", PLUGIN_WIT.to_string(), false),
             ("wit/plain-command.wit", PLAIN_COMMAND_WIT.to_string(), false),
             (".gitignore", "plugin.wasm\n__pycache__/\n".to_string(), false),
@@ -125,13 +121,7 @@ fn files(language: Language, name: &str) -> Vec<(&'static str, String, bool)> {
                 "#!/bin/sh\n# Installs the pinned componentize-js and builds plugin.wasm.\nset -eu\ncd \"$(dirname \"$0\")\"\n[ -d node_modules ] || npm ci --silent --no-audit --no-fund\nnpm run build --silent\n".to_string(),
                 true,
             ),
-            (
-                "test.sh",
-                TEST_SCRIPT
-                    .replace("\"$COMMAND\"", "v-list-user-largest-files")
-                    .replace("\"$EXPECT\"", "'^site/big,5000$'"),
-                true,
-            ),
+            ("test.sh", test_script("v-list-user-largest-files", "^site/big,5000$"), true),
             ("wit/world.wit", JS_WORLD.to_string(), false),
             ("wit/deps/hearth-plugin/plugin.wit", PLUGIN_WIT.to_string(), false),
             (

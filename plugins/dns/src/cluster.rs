@@ -52,26 +52,27 @@ fn has_control(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
+/// Whether `value` has the shape of `pattern`, where `9` stands for any ASCII digit and every
+/// other byte for itself.
+fn has_shape(value: &str, pattern: &str) -> bool {
+    value.len() == pattern.len()
+        && value.bytes().zip(pattern.bytes()).all(|(c, p)| {
+            if p == b'9' {
+                c.is_ascii_digit()
+            } else {
+                c == p
+            }
+        })
+}
+
 /// `YYYY-MM-DD`.
 fn is_date(value: &str) -> bool {
-    let b = value.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    has_shape(value, "9999-99-99")
 }
 
 /// `HH:MM:SS`.
 fn is_time(value: &str) -> bool {
-    let b = value.as_bytes();
-    b.len() == 8
-        && b[2] == b':'
-        && b[5] == b':'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 2 || i == 5 || c.is_ascii_digit())
+    has_shape(value, "99:99:99")
 }
 
 fn yes_no(value: &str) -> bool {

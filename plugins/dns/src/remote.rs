@@ -138,35 +138,26 @@ pub fn list_remote_dns_hosts(call: &Call) -> CmdResult {
             }
             out.push_str("}\n");
         }
-        Format::Plain => {
+        Format::Plain | Format::Csv => {
+            let separator = if format == Format::Csv {
+                out.push_str("HOST,PORT,TYPE,USER,DNS_USER,SUSPENDED,TIME,DATE\n");
+                ","
+            } else {
+                "\t"
+            };
             for peer in &peers {
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                    peer.host,
-                    peer.port,
-                    peer.type_,
-                    peer.user,
-                    peer.dns_user,
+                let values = [
+                    peer.host.as_str(),
+                    &peer.port,
+                    &peer.type_,
+                    &peer.user,
+                    &peer.dns_user,
                     suspended(peer),
-                    peer.time,
-                    peer.date
-                ));
-            }
-        }
-        Format::Csv => {
-            out.push_str("HOST,PORT,TYPE,USER,DNS_USER,SUSPENDED,TIME,DATE\n");
-            for peer in &peers {
-                out.push_str(&format!(
-                    "{},{},{},{},{},{},{},{}\n",
-                    peer.host,
-                    peer.port,
-                    peer.type_,
-                    peer.user,
-                    peer.dns_user,
-                    suspended(peer),
-                    peer.time,
-                    peer.date
-                ));
+                    &peer.time,
+                    &peer.date,
+                ];
+                out.push_str(&values.join(separator));
+                out.push('\n');
             }
         }
         Format::List => {}
