@@ -5,15 +5,17 @@
 //! The copy lives in `<data root>/staging/<pid>.<n>.<user>` (same filesystem as the data, so
 //! the exchange is one rename). Commit: `syncfs` (the copied files and the plugin's writes are
 //! on disk), exchange under the per-user lock the caller holds, `fsync` of both parent
-//! directories, then the old tree (now at the staging path) is removed. A reader that opened
-//! the user's directory before the exchange keeps reading the old, complete tree; one that
-//! opens it after reads the new one. Stages left by a killed process are removed on start.
+//! directories. The old tree (now at the staging path) is removed only after
+//! [`OLD_TREE_GRACE`], so a reader that opened the user's directory before the exchange keeps
+//! reading the old, complete tree; one that opens it after reads the new one. Stages left by a
+//! killed process are removed on start.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use cap_std::fs::Dir;
 use hearth_sdk::ReturnCode;
@@ -24,6 +26,16 @@ use crate::runtime::Outcome;
 
 /// The folder of the data root holding stages.
 const STAGING_DIR: &str = "staging";
+
+/// How long the old tree of a commit is kept: longer than any command that may have opened the
+/// user's directory before the exchange can still be running (the default deadline is 10 s).
+pub const OLD_TREE_GRACE: Duration = Duration::from_secs(120);
+
+/// Old trees of commits, oldest first, each with when it was swapped out.
+fn old_trees() -> &'static Mutex<VecDeque<(Instant, String)>> {
+    static OLD_TREES: OnceLock<Mutex<VecDeque<(Instant, String)>>> = OnceLock::new();
+    OLD_TREES.get_or_init(Default::default)
+}
 
 /// Where a user's data directory is mounted in the guest.
 const USER_MOUNT: &str = "/user";
@@ -291,11 +303,33 @@ impl Drop for Stage {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.real);
-        // Committed: the old tree is here now; otherwise the discarded copy.
-        if let Err(error) = self.staging.remove_dir_all(&self.name)
-            && error.kind() != io::ErrorKind::NotFound
+        let committed = matches!(
+            *self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            State::Committed
+        );
+        let now = Instant::now();
+        let mut expired = Vec::new();
         {
-            tracing::warn!(stage = self.name, %error, "could not remove a stage");
+            let mut old_trees = old_trees().lock().unwrap_or_else(|e| e.into_inner());
+            while old_trees
+                .front()
+                .is_some_and(|(swapped, _)| now.duration_since(*swapped) >= OLD_TREE_GRACE)
+            {
+                expired.extend(old_trees.pop_front().map(|(_, name)| name));
+            }
+            if committed {
+                // Readers may still hold the old tree: it goes after the grace period.
+                old_trees.push_back((now, self.name.clone()));
+            } else {
+                expired.push(self.name.clone());
+            }
+        }
+        for name in expired {
+            if let Err(error) = self.staging.remove_dir_all(&name)
+                && error.kind() != io::ErrorKind::NotFound
+            {
+                tracing::warn!(stage = name, %error, "could not remove a stage");
+            }
         }
     }
 }
