@@ -143,7 +143,7 @@ pub fn permitted_commands(
         if hearth_sdk::validate::object("api", set).is_err() {
             continue;
         }
-        if let Some(record) = root.read_source(&format!("data/api/{set}"))? {
+        if let Some(record) = root.read_source_cached(&format!("data/api/{set}"))? {
             commands.extend(
                 record
                     .value("COMMANDS")
@@ -273,7 +273,7 @@ pub fn check_access_key(
     if !hearth_sdk::validate::is_secret_access_key(secret) {
         return Err(AccessKeyError::InvalidSecret);
     }
-    let key_file = root.read_source(&format!("data/access-keys/{id}"))?;
+    let key_file = root.read_source_cached(&format!("data/access-keys/{id}"))?;
     let matches = match &key_file {
         Some(key_file) => secret_matches(key_file, secret),
         None => {

@@ -1,8 +1,10 @@
 //! The host's writes to a user's `history.log`, in Hestia's format, through the data root's
 //! cap-std handle.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
 
 use cap_std::fs::{Dir, OpenOptions};
 use hearth_sdk::conf::Record;
@@ -20,14 +22,20 @@ fn last_id(tail: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Appends one entry to `data/users/<user>/history.log`.
-pub fn append(
-    root: &Dir,
-    user: &str,
-    level: &str,
-    category: &str,
-    message: &str,
-) -> io::Result<()> {
+/// One history entry before it is numbered and dated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub level: String,
+    pub category: String,
+    pub message: String,
+}
+
+/// Appends `entries`, numbered on from the file's last `ID`, to
+/// `data/users/<user>/history.log` in one write.
+pub fn append_all(root: &Dir, user: &str, entries: &[Entry]) -> io::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     let path = format!("data/users/{user}/history.log");
     let mut file = root
         .open_with(
@@ -42,22 +50,75 @@ pub fn append(
     bytes.truncate(read);
     let tail = String::from_utf8_lossy(&bytes);
     let (date, time) = hearth_sdk::render::now_date_time();
-    let entry = Record::from_pairs([
-        ("ID", (last_id(&tail) + 1).to_string()),
-        ("DATE", date),
-        ("TIME", time),
-        ("LEVEL", level.to_string()),
-        ("CATEGORY", category.to_string()),
-        ("MESSAGE", message.replace(['\n', '\r'], " ")),
-    ]);
-    let line = entry
-        .to_line()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    file.write_all(format!("{line}\n").as_bytes())?;
+    let mut id = last_id(&tail);
+    let mut text = String::new();
+    for entry in entries {
+        id += 1;
+        let record = Record::from_pairs([
+            ("ID", id.to_string()),
+            ("DATE", date.clone()),
+            ("TIME", time.clone()),
+            ("LEVEL", entry.level.clone()),
+            ("CATEGORY", entry.category.clone()),
+            ("MESSAGE", entry.message.replace(['\n', '\r'], " ")),
+        ]);
+        let line = record
+            .to_line()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        text.push_str(&line);
+        text.push('\n');
+    }
+    file.write_all(text.as_bytes())?;
     if len > TRIM_BYTES {
         trim(root, &path)?;
     }
     Ok(())
+}
+
+/// Entries waiting for their user's lock. Whoever gets the lock writes every entry queued
+/// for that user so far in one append, and later waiters find theirs written: under load the
+/// lock is taken once per batch, not once per entry (group commit), and an entry is still on
+/// disk before its request answers.
+#[derive(Default)]
+pub struct PendingEntries {
+    users: Mutex<HashMap<String, UserQueue>>,
+}
+
+#[derive(Default)]
+struct UserQueue {
+    entries: Vec<Entry>,
+    queued: u64,
+    written: u64,
+}
+
+impl PendingEntries {
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserQueue>> {
+        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `entry` for `user`; the number returned is its place in the user's queue.
+    pub fn queue(&self, user: &str, entry: Entry) -> u64 {
+        let mut users = self.users();
+        let queue = users.entry(user.to_string()).or_default();
+        queue.entries.push(entry);
+        queue.queued += 1;
+        queue.queued
+    }
+
+    /// Under the user's lock: the entries to write now, and the place to mark written after,
+    /// or `None` when the entry at `place` was already written by an earlier holder.
+    pub fn take(&self, user: &str, place: u64) -> Option<(Vec<Entry>, u64)> {
+        let mut users = self.users();
+        let queue = users.get_mut(user)?;
+        (queue.written < place).then(|| (std::mem::take(&mut queue.entries), queue.queued))
+    }
+
+    /// Marks every entry up to `place` written (or given up on, after a logged error).
+    pub fn written(&self, user: &str, place: u64) {
+        if let Some(queue) = self.users().get_mut(user) {
+            queue.written = queue.written.max(place);
+        }
+    }
 }
 
 fn trim(root: &Dir, path: &str) -> io::Result<()> {
@@ -84,12 +145,50 @@ mod tests {
         )
         .unwrap();
         let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
-        append(&root, "alice", "Info", "API", "it's [127.0.0.1] ok").unwrap();
+        let entry = |message: &str| Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: message.into(),
+        };
+        append_all(
+            &root,
+            "alice",
+            &[entry("first"), entry("it's [127.0.0.1] ok")],
+        )
+        .unwrap();
         let text =
             std::fs::read_to_string(dir.path().join("data/users/alice/history.log")).unwrap();
         let last = Record::parse_line(text.lines().last().unwrap()).unwrap();
-        assert_eq!(last.get("ID"), Some("8"));
+        assert_eq!(last.get("ID"), Some("9"));
+        assert!(
+            text.contains("ID='8'") && text.contains("MESSAGE='first'"),
+            "{text}"
+        );
         assert_eq!(last.get("MESSAGE"), Some("it's [127.0.0.1] ok"));
         assert_eq!(last.get("CATEGORY"), Some("API"));
+    }
+
+    #[test]
+    fn one_holder_writes_every_queued_entry() {
+        let pending = PendingEntries::default();
+        let entry = |message: &str| Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: message.into(),
+        };
+        let first = pending.queue("alice", entry("one"));
+        let second = pending.queue("alice", entry("two"));
+        pending.queue("bob", entry("other"));
+        let (entries, upto) = pending.take("alice", first).unwrap();
+        assert_eq!(entries, vec![entry("one"), entry("two")]);
+        pending.written("alice", upto);
+        // The second request finds its entry written by the first holder.
+        assert_eq!(pending.take("alice", second), None);
+        let third = pending.queue("alice", entry("three"));
+        assert_eq!(
+            pending.take("alice", third),
+            Some((vec![entry("three")], 3))
+        );
+        assert_eq!(pending.take("bob", 1).unwrap().0, vec![entry("other")]);
     }
 }

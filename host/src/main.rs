@@ -13,6 +13,11 @@ use hearth::service::{Hearth, Options};
 
 mod cli_plugin;
 
+/// mimalloc: faster than glibc malloc on the request path, and it gives freed memory back
+/// (glibc kept ~20 MB per thread arena after a load run; see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hearth",

@@ -2,7 +2,7 @@
 //! constant-time comparison, and the short-lived cache of verified passwords.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -93,6 +93,12 @@ pub struct PasswordCache {
     salt: [u8; 32],
     ttl: Duration,
     entries: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Verifications running now, by cache key: concurrent requests with the same
+    /// credentials wait for the one argon2 run instead of each starting their own (when an
+    /// entry expires under load, 32 clients would otherwise stall the server for a second).
+    in_flight: Mutex<HashMap<[u8; 32], Arc<Mutex<()>>>>,
+    /// argon2 runs so far.
+    argon2_runs: std::sync::atomic::AtomicU64,
 }
 
 /// Most entries kept; the oldest are dropped beyond it.
@@ -107,6 +113,8 @@ impl PasswordCache {
             salt,
             ttl,
             entries: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            argon2_runs: Default::default(),
         }
     }
 
@@ -131,15 +139,34 @@ impl PasswordCache {
     }
 
     /// Verifies `password` against `stored`, from the cache when it was verified recently.
+    /// Blocks while another thread verifies the same credentials, then uses its result.
     pub fn verify(&self, user: &str, password: &str, stored: &str) -> bool {
         if self.recently_verified(user, password, stored) {
             return true;
         }
         let key = self.key(user, password, stored);
-        let now = Instant::now();
-        if !verify_password(stored, password) {
+        let turn = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        let _one_at_a_time = turn.lock().unwrap_or_else(|e| e.into_inner());
+        if self.recently_verified(user, password, stored) {
+            return true;
+        }
+        self.argon2_runs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let verified = verify_password(stored, password);
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        if !verified {
             return false;
         }
+        let now = Instant::now();
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|_, verified| now.duration_since(*verified) < self.ttl);
         if entries.len() >= PASSWORD_CACHE_CAPACITY
@@ -174,6 +201,30 @@ mod tests {
         assert!(!cache.verify("admin", "wrong", &stored));
         let changed = hash_password("other");
         assert!(!cache.verify("admin", "right", &changed));
+    }
+
+    #[test]
+    fn concurrent_misses_run_argon2_once() {
+        let cache = Arc::new(PasswordCache::new(Duration::from_secs(60)));
+        let stored = Arc::new(hash_password("right"));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, stored) = (cache.clone(), stored.clone());
+                std::thread::spawn(move || cache.verify("admin", "right", &stored))
+            })
+            .collect();
+        assert!(threads.into_iter().all(|t| t.join().unwrap()));
+        // Eight requests with the same credentials: one argon2 run, seven cache answers.
+        assert_eq!(
+            cache.argon2_runs.load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        assert!(!cache.verify("admin", "wrong", &stored));
+        assert_eq!(
+            cache.argon2_runs.load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        assert!(cache.in_flight.lock().unwrap().is_empty());
     }
 
     #[test]

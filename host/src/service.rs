@@ -128,6 +128,7 @@ pub struct Hearth {
     guard: Guard,
     trusted_proxies: Vec<IpAddr>,
     alerts: crate::authlog::AuthLog,
+    history: crate::history::PendingEntries,
 }
 
 /// The built-in plugins embedded in the binary.
@@ -194,6 +195,7 @@ impl Hearth {
             guard: Guard::new(options.abuse.clone(), Arc::new(SystemClock)),
             trusted_proxies: options.trusted_proxies.clone(),
             alerts: AuthLog::open(&log_dir.join("alerts.log")).map_err(io_error)?,
+            history: Default::default(),
         })
     }
 
@@ -294,19 +296,31 @@ impl Hearth {
     }
 
     /// Appends a Hestia history entry (`ID='n' DATE=… LEVEL=… CATEGORY=… MESSAGE=…`) to a
-    /// user's `history.log`, under the user's lock so no plugin write is lost.
+    /// user's `history.log`, under the user's lock so no plugin write is lost. Entries queued
+    /// while another request holds the lock are written together (`history::PendingEntries`).
     pub async fn log_history(&self, user: &str, level: &str, category: &str, message: &str) {
         if self.root.user_dir(user).is_none() {
             return;
         }
+        let place = self.history.queue(
+            user,
+            crate::history::Entry {
+                level: level.to_string(),
+                category: category.to_string(),
+                message: message.to_string(),
+            },
+        );
         let _guard = self
             .locks
             .acquire(&crate::grant::LockScope::User(user.to_string()))
             .await;
-        if let Err(error) = crate::history::append(self.root.dir(), user, level, category, message)
-        {
+        let Some((entries, upto)) = self.history.take(user, place) else {
+            return;
+        };
+        if let Err(error) = crate::history::append_all(self.root.dir(), user, &entries) {
             tracing::error!(user, %error, "could not write history.log");
         }
+        self.history.written(user, upto);
     }
 
     /// Starts delivering the DNS cluster's queued pushes (serving processes only; a

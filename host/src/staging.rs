@@ -86,6 +86,20 @@ impl StagingError {
     }
 }
 
+/// Runs blocking file-system work (a copy, a sync, a removal) without stalling the server: on
+/// a multi-threaded runtime the worker first hands its other tasks to another thread, so
+/// requests keep being served while this one waits for the disk. Elsewhere (`hearth call`,
+/// single-threaded tests) the work simply runs.
+pub fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 fn rustix_error(error: rustix::io::Errno) -> io::Error {
     io::Error::from_raw_os_error(error.raw_os_error())
 }
@@ -213,7 +227,7 @@ impl Stage {
             .users
             .open_dir(user)
             .map_err(|e| StagingError::new("open the user's folder", e))?;
-        if let Err(error) = copy_tree(&source, &stage.staging, &stage.name) {
+        if let Err(error) = off_the_workers(|| copy_tree(&source, &stage.staging, &stage.name)) {
             // Dropping the stage removes the partial copy.
             return Err(StagingError::new("stage the user's folder", error));
         }
@@ -243,7 +257,7 @@ impl Stage {
         if !matches!(*state, State::Open) {
             return matches!(*state, State::Committed);
         }
-        match self.exchange() {
+        match off_the_workers(|| self.exchange()) {
             Ok(()) => {
                 *state = State::Committed;
                 true
@@ -324,13 +338,18 @@ impl Drop for Stage {
                 expired.push(self.name.clone());
             }
         }
-        for name in expired {
-            if let Err(error) = self.staging.remove_dir_all(&name)
-                && error.kind() != io::ErrorKind::NotFound
-            {
-                tracing::warn!(stage = name, %error, "could not remove a stage");
-            }
+        if expired.is_empty() {
+            return;
         }
+        off_the_workers(|| {
+            for name in expired {
+                if let Err(error) = self.staging.remove_dir_all(&name)
+                    && error.kind() != io::ErrorKind::NotFound
+                {
+                    tracing::warn!(stage = name, %error, "could not remove a stage");
+                }
+            }
+        });
     }
 }
 

@@ -217,16 +217,23 @@ pub fn exec_lines(output: &str) -> Vec<&str> {
         .collect()
 }
 
-/// PHP's truthiness of `json_decode($output, true)`.
+/// PHP's truthiness of `json_decode($output, true)`. An object or array (what list commands
+/// print) is only validated, without building it, and is truthy when not empty.
 pub fn is_truthy_json(text: &str) -> bool {
     use serde_json::Value;
+    const JSON_BLANKS: [char; 4] = [' ', '\t', '\n', '\r'];
+    let trimmed = text.trim_start_matches(JSON_BLANKS);
+    if let Some(inner) = trimmed.strip_prefix(['{', '[']) {
+        let empty = inner
+            .trim_start_matches(JSON_BLANKS)
+            .starts_with(['}', ']']);
+        return !empty && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    }
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => !map.is_empty(),
-        Ok(Value::Array(items)) => !items.is_empty(),
         Ok(Value::String(s)) => !(s.is_empty() || s == "0"),
         Ok(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
         Ok(Value::Bool(b)) => b,
-        Ok(Value::Null) | Err(_) => false,
+        Ok(Value::Object(_) | Value::Array(_) | Value::Null) | Err(_) => false,
     }
 }
 
@@ -692,6 +699,13 @@ mod tests {
         assert!(!is_truthy_json("0"));
         assert!(!is_truthy_json("\"0\""));
         assert!(!is_truthy_json("USER  ROLE"));
+        assert!(is_truthy_json(" [0]"));
+        assert!(is_truthy_json("{\"a\": {}}\n"));
+        assert!(!is_truthy_json("{\"a\": 1"));
+        assert!(!is_truthy_json("[1] trailing"));
+        assert!(is_truthy_json("\"x\""));
+        assert!(is_truthy_json("1.5"));
+        assert!(!is_truthy_json("null"));
     }
 
     #[test]
