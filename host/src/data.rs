@@ -207,7 +207,11 @@ impl DataRoot {
 
     /// Reads a source-layout file below the root; `None` when it does not exist.
     pub fn read_source(&self, relative: &str) -> Result<Option<Record>, DataError> {
-        match read_small_file(&self.dir, relative) {
+        let read = {
+            let _reading = crate::staging::reader_ticket();
+            read_small_file(&self.dir, relative)
+        };
+        match read {
             Ok(text) => conf::parse_source(&text)
                 .map(Some)
                 .map_err(|source| DataError::Parse {

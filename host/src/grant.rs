@@ -62,12 +62,29 @@ impl Grant {
         self.stage.as_deref()
     }
 
+    /// Whether the guest's syncs can wait for the commit: the grant is staged, and its commit
+    /// syncs the filesystem of every directory the grant may write before anything becomes
+    /// visible (see [`Grant::finish_staged`]).
+    pub fn syncs_deferred_to_commit(&self) -> bool {
+        self.stage.is_some()
+    }
+
+    /// The writable directories other than the stage, which the commit syncs too.
+    fn unstaged_writable(&self) -> Vec<&std::path::Path> {
+        self.preopens
+            .iter()
+            .filter(|preopen| preopen.permission == Permission::ReadWrite)
+            .filter(|preopen| !crate::staging::is_stage_path(&preopen.host))
+            .map(|preopen| preopen.host.as_path())
+            .collect()
+    }
+
     /// Called when the command ended: `succeeded` commits the stage (if any), otherwise it is
     /// discarded. Returns whether the command's changes are now visible (true without a stage).
     pub fn finish_staged(&self, succeeded: bool) -> bool {
         match &self.stage {
             None => succeeded,
-            Some(stage) if succeeded => stage.commit(),
+            Some(stage) if succeeded => stage.commit(&self.unstaged_writable()),
             Some(stage) => {
                 stage.discard();
                 false

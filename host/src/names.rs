@@ -201,6 +201,7 @@ impl NameRegistry {
 /// Reads every user's `web.conf`, `dns.conf` and `mail.conf`. Unreadable files are skipped
 /// with a warning: a broken line must not stop the server.
 fn scan(users: &Dir) -> HashMap<String, Vec<Holder>> {
+    let _reading = crate::staging::reader_ticket();
     let mut names: HashMap<String, Vec<Holder>> = HashMap::new();
     let Ok(entries) = users.entries() else {
         return names;

@@ -389,6 +389,7 @@ impl Cluster {
 
     /// The raw `dns.conf` lines of a user.
     fn domain_lines(&self, user: &str) -> io::Result<Vec<String>> {
+        let _reading = crate::staging::reader_ticket();
         match self
             .dir()
             .read_to_string(format!("data/users/{user}/dns.conf"))
@@ -405,6 +406,7 @@ impl Cluster {
     }
 
     fn records_text(&self, user: &str, domain: &str) -> io::Result<String> {
+        let _reading = crate::staging::reader_ticket();
         match self
             .dir()
             .read_to_string(format!("data/users/{user}/dns/{domain}.conf"))

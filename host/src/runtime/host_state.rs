@@ -59,6 +59,9 @@ pub struct HostState {
     pub(super) journal: Journal,
     /// The command table, for `commands.run`; absent while a plugin describes itself.
     pub(super) core: Option<Arc<Core>>,
+    /// The invocation is staged: guest syncs are deferred to the commit (see
+    /// `plugin::defer_staged_syncs`).
+    pub(super) syncs_deferred: bool,
 }
 
 impl HostState {

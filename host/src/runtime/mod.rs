@@ -332,6 +332,8 @@ impl Runtime {
         grant: &Grant,
     ) -> Result<Outcome, RuntimeError> {
         let _slot = self.slots.try_acquire().map_err(|_| RuntimeError::Busy)?;
+        // Held until the store is gone: no old tree it might open is reused under it.
+        let _reading = crate::staging::reader_ticket();
         let scope = InvocationScope {
             user: policy::user_argument(command.spec(), args).map(str::to_string),
             lock: grant.lock().clone(),

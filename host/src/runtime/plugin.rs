@@ -67,8 +67,76 @@ pub struct LoadedPlugin {
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    defer_staged_syncs(&mut linker)?;
     CommandPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
     Ok(linker)
+}
+
+/// The WASI filesystem package the linker serves (semver-compatible with what guests import).
+const WASI_FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+
+/// Replaces WASI's `descriptor.sync` and `descriptor.sync-data`: in a staged invocation they
+/// succeed without syncing, because nothing it writes in the stage is visible before the
+/// commit, and the commit `syncfs`es the filesystems of the stage and of every other writable
+/// directory (a home) before the exchange and before the answer (`Stage::commit`). A guest's
+/// per-file `fsync` there (the SDK syncs every replaced file) would cost a disk flush per file
+/// and add no durability the answer does not already have. Elsewhere they sync.
+fn defer_staged_syncs(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use wasmtime::component::Resource;
+    use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
+    use wasmtime_wasi::p2::bindings::filesystem::types::{ErrorCode, HostDescriptor};
+    linker.allow_shadowing(true);
+    let mut types = linker.instance(WASI_FILESYSTEM_TYPES)?;
+    for (name, data_only) in [
+        ("[method]descriptor.sync", false),
+        ("[method]descriptor.sync-data", true),
+    ] {
+        types.func_wrap_async(
+            name,
+            move |mut store: wasmtime::StoreContextMut<'_, HostState>,
+                  (descriptor,): (Resource<Descriptor>,)| {
+                Box::new(async move {
+                    let state = store.data_mut();
+                    if state.syncs_deferred {
+                        // Still an error for a descriptor that does not exist.
+                        state.table.get(&descriptor)?;
+                        return Ok((Ok::<(), ErrorCode>(()),));
+                    }
+                    let mut view = state.filesystem();
+                    let synced = if data_only {
+                        HostDescriptor::sync_data(&mut view, descriptor).await
+                    } else {
+                        HostDescriptor::sync(&mut view, descriptor).await
+                    };
+                    Ok((synced.map_err(|error| error.downcast()).transpose_error()?,))
+                })
+            },
+        )?;
+    }
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// `Result<(), Result<ErrorCode, trap>>` → `Result<Result<(), ErrorCode>, trap>`.
+trait TransposeError {
+    fn transpose_error(
+        self,
+    ) -> wasmtime::Result<Result<(), wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode>>;
+}
+
+impl TransposeError
+    for Result<(), wasmtime::Result<wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode>>
+{
+    fn transpose_error(
+        self,
+    ) -> wasmtime::Result<Result<(), wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode>>
+    {
+        match self {
+            Ok(()) => Ok(Ok(())),
+            Err(Ok(code)) => Ok(Err(code)),
+            Err(Err(trap)) => Err(trap),
+        }
+    }
 }
 
 /// The sha256 of component bytes, hex (the pin `LoadedPlugin::sha256` reports).
@@ -261,6 +329,7 @@ impl LoadedPlugin {
             state.root_user = root_user.to_string();
             state.scope = scope;
             state.core = Some(core.clone());
+            state.syncs_deferred = grant.syncs_deferred_to_commit();
         }
         let invocation = Invocation {
             command: command.to_string(),
@@ -356,6 +425,7 @@ fn new_store(
             scope: InvocationScope::default(),
             journal: Journal::default(),
             core: None,
+            syncs_deferred: false,
         },
     );
     store.limiter(|state| &mut state.limiter);
