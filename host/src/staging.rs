@@ -10,13 +10,10 @@
 //! The old tree of a commit (now at the staging path) may still be open in a reader that
 //! opened the user's directory before the exchange. Every such reader holds a
 //! [`ReaderTicket`] (each sandbox invocation, host reads of data files): the ticket carries
-//! the commit epoch it started in, and an old tree retired in epoch `E` is touched again only
-//! when no ticket of epoch `E` or older is left and [`MIN_REUSE_AGE`] has passed. Then it
-//! becomes a spare: the next stage is made by mirroring the user's directory into a spare
-//! (files rewritten in place, same inodes) rather than copying into new files, because
-//! creating and deleting inodes at every command is what a filesystem does worst (ext4 without
-//! a journal scans past every recently deleted inode on each allocation). Spares beyond
-//! [`SPARE_LIMIT`] are removed.
+//! the commit epoch it started in, and an old tree retired in epoch `E` is removed only when
+//! no ticket of epoch `E` or older is left and [`OLD_TREE_GRACE`] has passed (a margin for
+//! host reads that hold no ticket), so a command running longer than the grace period still
+//! reads a complete tree.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -35,12 +32,9 @@ use crate::runtime::Outcome;
 /// The folder of the data root holding stages.
 const STAGING_DIR: &str = "staging";
 
-/// How long after its commit an old tree is left alone at least, even once no ticketed reader
-/// can hold it: a margin for host reads that are not ticketed (a directory listing).
-pub const MIN_REUSE_AGE: Duration = Duration::from_secs(2);
-
-/// Spare trees kept per data root for reuse; more are removed.
-pub const SPARE_LIMIT: usize = 256;
+/// How long after its commit an old tree is kept at least, even once no ticketed reader can
+/// hold it: a margin for host reads that hold no ticket (a directory listing).
+pub const OLD_TREE_GRACE: Duration = Duration::from_secs(120);
 
 /// Commit epochs and the tickets of readers running in each.
 #[derive(Default)]
@@ -97,55 +91,24 @@ fn epoch_drained(epoch: u64) -> bool {
         .is_none_or(|(oldest, _)| *oldest > epoch)
 }
 
-/// A data root's old trees and spares, by name in its `staging/` folder.
+/// A data root's old trees waiting for their readers, by name in its `staging/` folder.
 #[derive(Default)]
 struct TreePool {
-    /// Trees swapped out by commits, oldest first: (epoch, when, name, user).
-    retired: VecDeque<(u64, Instant, String, String)>,
-    /// Trees no reader can hold, by the user whose copy they were last.
-    spares: HashMap<String, Vec<String>>,
-    spare_count: usize,
+    /// Trees swapped out by commits, oldest first: (epoch, when, name).
+    retired: VecDeque<(u64, Instant, String)>,
 }
 
 impl TreePool {
-    /// Moves retired trees no reader can hold to the spares; returns the ones to remove.
+    /// Takes the retired trees no reader can hold any more: the ones to remove.
     fn settle(&mut self, now: Instant) -> Vec<String> {
         let mut remove = Vec::new();
-        while let Some((epoch, at, _, _)) = self.retired.front() {
-            if now.duration_since(*at) < MIN_REUSE_AGE || !epoch_drained(*epoch) {
+        while let Some((epoch, at, _)) = self.retired.front() {
+            if now.duration_since(*at) < OLD_TREE_GRACE || !epoch_drained(*epoch) {
                 break;
             }
-            if let Some((_, _, name, user)) = self.retired.pop_front() {
-                remove.extend(self.keep(name, user));
-            }
+            remove.extend(self.retired.pop_front().map(|(_, _, name)| name));
         }
         remove
-    }
-
-    /// Keeps `name` as a spare, or returns it to be removed when the pool is full.
-    fn keep(&mut self, name: String, user: String) -> Option<String> {
-        if self.spare_count >= SPARE_LIMIT {
-            return Some(name);
-        }
-        self.spare_count += 1;
-        self.spares.entry(user).or_default().push(name);
-        None
-    }
-
-    /// A spare, preferably one that was `user`'s (fewest files to create or remove).
-    fn take(&mut self, user: &str) -> Option<String> {
-        let owner = if self.spares.get(user).is_some_and(|names| !names.is_empty()) {
-            user.to_string()
-        } else {
-            self.spares
-                .iter()
-                .find(|(_, names)| !names.is_empty())?
-                .0
-                .clone()
-        };
-        let name = self.spares.get_mut(&owner)?.pop()?;
-        self.spare_count -= 1;
-        Some(name)
     }
 }
 
@@ -308,86 +271,6 @@ fn copy_tree(source: &Dir, parent: &Dir, name: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// Makes the tree in `target` a copy of `source` (as [`copy_tree`] would), reusing the
-/// files and directories `target` already has: a regular file of the same name is rewritten in
-/// place, so only new names create inodes and only vanished names remove them. A file with
-/// other names (hard links) or that cannot be opened for writing is replaced instead.
-fn mirror_tree(source: &Dir, target: &Dir) -> io::Result<()> {
-    use cap_std::fs::{MetadataExt, OpenOptions};
-    let mut wanted = std::collections::HashSet::new();
-    for entry in source.entries()? {
-        let entry = entry?;
-        let file_name = entry.file_name();
-        let name = file_name.to_string_lossy().into_owned();
-        let kind = entry.file_type()?;
-        let existing = match target.symlink_metadata(&file_name) {
-            Ok(metadata) => Some(metadata),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-            Err(error) => return Err(error),
-        };
-        wanted.insert(file_name.clone());
-        if kind.is_dir() {
-            let child = source.open_dir(&file_name)?;
-            match &existing {
-                Some(metadata) if metadata.is_dir() => {
-                    mirror_tree(&child, &target.open_dir(&file_name)?)?;
-                }
-                _ => {
-                    if existing.is_some() {
-                        remove_entry(target, &name)?;
-                    }
-                    copy_tree(&child, target, &name)?;
-                }
-            }
-            target.set_permissions(&file_name, child.dir_metadata()?.permissions())?;
-        } else if kind.is_symlink() {
-            if existing.is_some() {
-                remove_entry(target, &name)?;
-            }
-            target.symlink_contents(source.read_link_contents(&file_name)?, &file_name)?;
-        } else if kind.is_file() {
-            let mut from = source.open(&file_name)?;
-            let metadata = from.metadata()?;
-            let rewritten = match &existing {
-                Some(old) if old.is_file() && old.nlink() == 1 => target
-                    .open_with(&file_name, OpenOptions::new().write(true).truncate(true))
-                    .ok(),
-                _ => None,
-            };
-            let mut to = match rewritten {
-                Some(file) => file,
-                None => {
-                    if existing.is_some() {
-                        remove_entry(target, &name)?;
-                    }
-                    target.create(&file_name)?
-                }
-            };
-            io::copy(&mut from, &mut to)?;
-            to.set_permissions(metadata.permissions())?;
-        } else if existing.is_some() {
-            // Neither file, directory nor symlink (copy_tree skips these): not in the copy.
-            wanted.remove(&file_name);
-        }
-    }
-    for entry in target.entries()? {
-        let entry = entry?;
-        if !wanted.contains(&entry.file_name()) {
-            remove_entry(target, &entry.file_name().to_string_lossy())?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes `name` from `dir`, whatever it is (a directory with everything in it).
-fn remove_entry(dir: &Dir, name: &str) -> io::Result<()> {
-    if dir.symlink_metadata(name)?.is_dir() {
-        dir.remove_dir_all(name)
-    } else {
-        dir.remove_file(name)
-    }
-}
-
 impl Stage {
     /// Stages the user directory of `grant` when it is a read-write grant under the user's
     /// lock; returns the grant pointed at the copy and the stage to commit. Other grants
@@ -419,12 +302,6 @@ impl Stage {
             .open_dir(STAGING_DIR)
             .map_err(|e| StagingError::new("open the staging folder", e))?;
         let real = grant.preopens()[index].host.clone();
-        let spare = {
-            let mut pools = pools();
-            let pool = pools.entry(root.path().to_path_buf()).or_default();
-            let _ = pool.settle(Instant::now()); // removals happen when a stage is dropped
-            pool.take(user)
-        };
         let stage = Stage {
             users,
             staging,
@@ -438,13 +315,7 @@ impl Stage {
             .users
             .open_dir(user)
             .map_err(|e| StagingError::new("open the user's folder", e))?;
-        let staged = off_the_workers(|| match &spare {
-            Some(spare) => {
-                stage.staging.rename(spare, &stage.staging, &stage.name)?;
-                mirror_tree(&source, &stage.staging.open_dir(&stage.name)?)
-            }
-            None => copy_tree(&source, &stage.staging, &stage.name),
-        });
+        let staged = off_the_workers(|| copy_tree(&source, &stage.staging, &stage.name));
         if let Err(error) = staged {
             // Dropping the stage removes the partial copy.
             return Err(StagingError::new("stage the user's folder", error));
@@ -563,8 +434,7 @@ impl Drop for Stage {
             match state {
                 // Readers may still hold the old tree: it waits for them.
                 State::Committed(epoch) => {
-                    pool.retired
-                        .push_back((epoch, now, self.name.clone(), self.user.clone()));
+                    pool.retired.push_back((epoch, now, self.name.clone()));
                 }
                 // A failed or abandoned command's copy may hold anything it wrote (a disk
                 // filled to the last byte): it goes at once.
@@ -663,88 +533,6 @@ pub fn recover(root: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cap_std::ambient_authority;
-    use std::os::unix::fs::MetadataExt;
-
-    fn tree(root: &Path, files: &[(&str, &str)]) {
-        for (path, text) in files {
-            let path = root.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-    }
-
-    /// Every file below `root` with its text, sorted.
-    fn contents(root: &Path) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                let relative = path.strip_prefix(root).unwrap().display().to_string();
-                let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
-                if kind.is_dir() {
-                    out.push((relative + "/", String::new()));
-                    stack.push(path);
-                } else if kind.is_symlink() {
-                    out.push((
-                        relative,
-                        format!("-> {}", std::fs::read_link(&path).unwrap().display()),
-                    ));
-                } else {
-                    out.push((relative, std::fs::read_to_string(&path).unwrap()));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-
-    #[test]
-    fn mirroring_makes_an_exact_copy_and_keeps_the_inodes_of_kept_names() {
-        let temp = tempfile::tempdir().unwrap();
-        let source = temp.path().join("source");
-        let target = temp.path().join("target");
-        tree(
-            &source,
-            &[
-                ("user.conf", "NAME='new'\n"),
-                ("dns/zone.conf", "ID='1'\nID='2'\n"),
-                ("web/new.conf", "fresh"),
-                ("shape", "now a file"),
-            ],
-        );
-        std::os::unix::fs::symlink("user.conf", source.join("link")).unwrap();
-        tree(
-            &target,
-            &[
-                ("user.conf", "NAME='an older and longer text'\n"),
-                ("dns/zone.conf", "ID='1'\n"),
-                ("dns/gone.conf", "removed"),
-                ("old/deep/file", "removed with its folder"),
-                ("shape/was-a-folder", "x"),
-            ],
-        );
-        // A hard link out of the tree must not be written through.
-        std::fs::hard_link(target.join("dns/zone.conf"), temp.path().join("outside")).unwrap();
-        let inode = |path: &Path| std::fs::metadata(path).unwrap().ino();
-        let user_conf_inode = inode(&target.join("user.conf"));
-
-        let open = |path: &Path| Dir::open_ambient_dir(path, ambient_authority()).unwrap();
-        mirror_tree(&open(&source), &open(&target)).unwrap();
-
-        assert_eq!(contents(&target), contents(&source));
-        assert_eq!(
-            inode(&target.join("user.conf")),
-            user_conf_inode,
-            "rewritten in place"
-        );
-        assert_eq!(
-            std::fs::read_to_string(temp.path().join("outside")).unwrap(),
-            "ID='1'\n",
-            "a linked file is replaced, not written through"
-        );
-    }
 
     #[test]
     fn an_old_tree_waits_for_every_reader_that_started_before_its_commit() {
@@ -763,34 +551,11 @@ mod tests {
 
         let mut pool = TreePool::default();
         pool.retired
-            .push_back((u64::MAX - 1, Instant::now(), "busy".into(), "alice".into()));
-        assert!(pool.settle(Instant::now() + MIN_REUSE_AGE).is_empty());
-        assert_eq!(
-            pool.take("alice"),
-            None,
-            "not reusable while readers may hold it"
+            .push_back((u64::MAX - 1, Instant::now(), "busy".into()));
+        assert!(
+            pool.settle(Instant::now() + OLD_TREE_GRACE).is_empty(),
+            "not removed while readers may hold it"
         );
         drop(after);
-    }
-
-    #[test]
-    fn spares_prefer_the_same_user_and_overflow_is_removed() {
-        let mut pool = TreePool::default();
-        for n in 0..SPARE_LIMIT {
-            assert_eq!(
-                pool.keep(format!("t{n}"), if n == 3 { "bob" } else { "alice" }.into()),
-                None
-            );
-        }
-        assert_eq!(
-            pool.keep("extra".into(), "alice".into()),
-            Some("extra".into())
-        );
-        assert_eq!(pool.take("bob").as_deref(), Some("t3"));
-        assert!(
-            pool.take("bob").is_some(),
-            "another user's spare when none is bob's"
-        );
-        assert_eq!(pool.spare_count, SPARE_LIMIT - 2);
     }
 }
