@@ -319,7 +319,17 @@ impl DataRoot {
             Ok(metadata) if metadata.is_dir() => {}
             Ok(_) => return None,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                handle.create_dir(user).ok()?;
+                match handle.create_dir(user) {
+                    Ok(()) => {}
+                    // Another request for the same user created it first (grants are made before
+                    // the user's lock is taken): fine when it is a real directory.
+                    Err(error)
+                        if error.kind() == io::ErrorKind::AlreadyExists
+                            && handle
+                                .symlink_metadata(user)
+                                .is_ok_and(|metadata| metadata.is_dir()) => {}
+                    Err(_) => return None,
+                }
             }
             Err(_) => return None,
         }
@@ -400,6 +410,25 @@ mod tests {
         // Removed: gone at once.
         std::fs::remove_file(dir.path().join(file)).unwrap();
         assert!(root.read_source_cached(file).unwrap().is_none());
+    }
+
+    #[test]
+    fn concurrent_first_uses_of_a_home_all_get_it() {
+        let (_dir, root) = root_with("conf/hestia.conf", "ROOT_USER='admin'\n");
+        let root = Arc::new(root);
+        for n in 0..20 {
+            let user = format!("fresh{n}");
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    let (root, user) = (root.clone(), user.clone());
+                    std::thread::spawn(move || root.user_home(&user))
+                })
+                .collect();
+            for thread in threads {
+                let home = thread.join().unwrap();
+                assert!(home.is_some_and(|home| home.is_dir()), "{user}");
+            }
+        }
     }
 
     #[test]
