@@ -70,11 +70,12 @@ impl Grant {
     }
 
     /// The writable directories other than the stage, which the commit syncs too.
-    fn unstaged_writable(&self) -> Vec<&std::path::Path> {
+    fn unstaged_writable(&self, stage: &Stage) -> Vec<&std::path::Path> {
+        let staged = stage.path();
         self.preopens
             .iter()
             .filter(|preopen| preopen.permission == Permission::ReadWrite)
-            .filter(|preopen| !crate::staging::is_stage_path(&preopen.host))
+            .filter(|preopen| preopen.host != staged)
             .map(|preopen| preopen.host.as_path())
             .collect()
     }
@@ -84,7 +85,7 @@ impl Grant {
     pub fn finish_staged(&self, succeeded: bool) -> bool {
         match &self.stage {
             None => succeeded,
-            Some(stage) if succeeded => stage.commit(&self.unstaged_writable()),
+            Some(stage) if succeeded => stage.commit(&self.unstaged_writable(stage)),
             Some(stage) => {
                 stage.discard();
                 false

@@ -315,8 +315,7 @@ impl Stage {
             .users
             .open_dir(user)
             .map_err(|e| StagingError::new("open the user's folder", e))?;
-        let staged = off_the_workers(|| copy_tree(&source, &stage.staging, &stage.name));
-        if let Err(error) = staged {
+        if let Err(error) = off_the_workers(|| copy_tree(&source, &stage.staging, &stage.name)) {
             // Dropping the stage removes the partial copy.
             return Err(StagingError::new("stage the user's folder", error));
         }
@@ -328,7 +327,7 @@ impl Stage {
             .staging
             .set_permissions(&stage.name, permissions)
             .map_err(|e| StagingError::new("stage the user's folder", e))?;
-        let path = root.path().join(STAGING_DIR).join(&stage.name);
+        let path = stage.path();
         active()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -337,6 +336,11 @@ impl Stage {
         preopens[index].host = path;
         let lock = grant.lock().clone();
         Ok(Grant::new(preopens, lock).with_stage(Arc::new(stage)))
+    }
+
+    /// The staged copy's directory on the host.
+    pub fn path(&self) -> PathBuf {
+        self.root.join(STAGING_DIR).join(&self.name)
     }
 
     /// Makes the staged tree the user's directory, after syncing it and the filesystems of
@@ -463,15 +467,6 @@ impl Stage {
             }
         });
     }
-}
-
-/// Whether `path` is the directory of a stage in use.
-pub fn is_stage_path(path: &Path) -> bool {
-    active()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .any(|stage| stage == path)
 }
 
 /// Points a nested command's user directory at its caller's stage. Only a caller holding the
