@@ -93,12 +93,12 @@ fn epoch_drained(epoch: u64) -> bool {
 
 /// A data root's old trees waiting for their readers, by name in its `staging/` folder.
 #[derive(Default)]
-struct TreePool {
+struct RetiredTrees {
     /// Trees swapped out by commits, oldest first: (epoch, when, name).
     retired: VecDeque<(u64, Instant, String)>,
 }
 
-impl TreePool {
+impl RetiredTrees {
     /// Takes the retired trees no reader can hold any more: the ones to remove.
     fn settle(&mut self, now: Instant) -> Vec<String> {
         let mut remove = Vec::new();
@@ -112,10 +112,10 @@ impl TreePool {
     }
 }
 
-/// The tree pools of the data roots this process serves, by data root.
-fn pools() -> std::sync::MutexGuard<'static, HashMap<PathBuf, TreePool>> {
-    static POOLS: OnceLock<Mutex<HashMap<PathBuf, TreePool>>> = OnceLock::new();
-    POOLS
+/// The old trees of the data roots this process serves, by data root.
+fn retired_trees() -> std::sync::MutexGuard<'static, HashMap<PathBuf, RetiredTrees>> {
+    static RETIRED: OnceLock<Mutex<HashMap<PathBuf, RetiredTrees>>> = OnceLock::new();
+    RETIRED
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -210,7 +210,7 @@ fn active() -> &'static Mutex<HashMap<PathBuf, PathBuf>> {
 pub struct Stage {
     users: Dir,
     staging: Dir,
-    /// The data root, whose tree pool this stage's old tree goes to.
+    /// The data root, whose retired trees this stage's old tree joins.
     root: PathBuf,
     user: String,
     name: String,
@@ -432,8 +432,8 @@ impl Drop for Stage {
         );
         let now = Instant::now();
         let remove = {
-            let mut pools = pools();
-            let pool = pools.entry(self.root.clone()).or_default();
+            let mut retired = retired_trees();
+            let pool = retired.entry(self.root.clone()).or_default();
             let mut remove = Vec::new();
             match state {
                 // Readers may still hold the old tree: it waits for them.
@@ -544,7 +544,7 @@ mod tests {
             "a reader from after the commit opens the new tree"
         );
 
-        let mut pool = TreePool::default();
+        let mut pool = RetiredTrees::default();
         pool.retired
             .push_back((u64::MAX - 1, Instant::now(), "busy".into()));
         assert!(
