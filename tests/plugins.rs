@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use support::{ADMIN_PASSWORD, Auth, Output, Server, escape_plugin, hearth, init, plain_log, run};
 
 const ESCAPE_COMMANDS: &[&str] = &[
+    "v-test-read",
+    "v-test-clock",
     "v-test-escape-readonly",
     "v-test-escape-race",
     "v-test-claim",

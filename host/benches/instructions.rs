@@ -21,13 +21,14 @@ const DOMAINS: usize = 100;
 const KINDS: [&str; 3] = ["read", "list", "mutation"];
 
 /// One concurrent command is enough here, and keeps the pooling allocator's reservation small
-/// enough for valgrind's address space.
+/// enough for valgrind's address space. Reads are not memoized: the guard counts the plugin path.
 fn options(data_dir: &Path) -> Options {
     let mut options = Options::new(data_dir);
     options.limits = Limits {
         max_concurrent: 1,
         ..Limits::default()
     };
+    options.memoize_reads = false;
     options
 }
 

@@ -28,6 +28,9 @@ pub struct Config {
     /// as OWP does on port 3000, e.g. `127.0.0.1:3000`. Basic auth travels in clear text:
     /// bind it to loopback or put a TLS proxy in front.
     pub owp_listen: Option<String>,
+    /// Give the kept answer of a read-only command while nothing it read has changed
+    /// (default `true`); `false` runs the plugin for every request.
+    pub memoize_reads: Option<bool>,
     /// `[plugins.NAME]`: one plugin's limits and trap policy.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,

@@ -12,6 +12,8 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use hearth_sdk::conf::{self, ConfError, Record};
 
+use crate::stamp::Stamp;
+
 /// Where the server-wide settings live, relative to the root.
 pub const HESTIA_CONF: &str = "conf/hestia.conf";
 const HESTIA_CONF_NAME: &str = "hestia.conf";
@@ -74,29 +76,6 @@ impl Settings {
     }
 }
 
-/// What tells one version of a file from another: a write changes its size or its change
-/// time, and a file replaced by a rename (or a user directory swapped by a commit) has
-/// another inode.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    modified: Option<SystemTime>,
-    changed: (i64, i64),
-    inode: u64,
-    len: u64,
-}
-
-impl Stamp {
-    fn of(metadata: &cap_std::fs::Metadata) -> Self {
-        use cap_std::fs::MetadataExt;
-        Self {
-            modified: metadata.modified().ok().map(|t| t.into_std()),
-            changed: (metadata.ctime(), metadata.ctime_nsec()),
-            inode: metadata.ino(),
-            len: metadata.len(),
-        }
-    }
-}
-
 /// A parsed file and the stamp it had when it was read.
 struct CachedRecord {
     stamp: Stamp,
@@ -107,29 +86,6 @@ struct CachedRecord {
 /// How many parsed files [`DataRoot::read_source_cached`] keeps; past it the cache starts
 /// over, so names that come and go cannot grow it without bound.
 const RECORD_CACHE_ENTRIES: usize = 4096;
-
-/// A file modified this close to when it was read may change again without its stamp
-/// changing (timestamps have a coarse tick), so such a cache entry is not trusted: the
-/// "racy timestamp" rule git uses for its index.
-const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
-
-impl Stamp {
-    /// Whether the file was last modified and changed long enough before `read_at` that a
-    /// later write must show in its stamp.
-    fn trustworthy(&self, read_at: SystemTime) -> bool {
-        let changed = u64::try_from(self.changed.0).ok().map(|seconds| {
-            SystemTime::UNIX_EPOCH
-                + std::time::Duration::new(seconds, self.changed.1.clamp(0, 999_999_999) as u32)
-        });
-        [self.modified, changed].iter().all(|time| {
-            time.is_some_and(|time| {
-                read_at
-                    .duration_since(time)
-                    .is_ok_and(|age| age >= RACY_WINDOW)
-            })
-        })
-    }
-}
 
 /// An open data root.
 pub struct DataRoot {
@@ -391,7 +347,7 @@ mod tests {
         let second = root.read_source_cached(file).unwrap().unwrap();
         assert!(!Arc::ptr_eq(&first, &second));
         assert_eq!(second.value("USER"), "alice");
-        std::thread::sleep(RACY_WINDOW + std::time::Duration::from_millis(100));
+        std::thread::sleep(crate::stamp::RACY_WINDOW + std::time::Duration::from_millis(100));
         let settled = root.read_source_cached(file).unwrap().unwrap();
         let cached = root.read_source_cached(file).unwrap().unwrap();
         assert!(
@@ -435,7 +391,7 @@ mod tests {
     fn a_replaced_file_is_read_again() {
         let file = "data/access-keys/KEY";
         let (dir, root) = root_with(file, "USER='alice'\n");
-        std::thread::sleep(RACY_WINDOW + std::time::Duration::from_millis(100));
+        std::thread::sleep(crate::stamp::RACY_WINDOW + std::time::Duration::from_millis(100));
         assert_eq!(
             root.read_source_cached(file)
                 .unwrap()

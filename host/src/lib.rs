@@ -29,6 +29,7 @@ pub mod secrets;
 pub mod server;
 pub mod service;
 pub mod staging;
+pub(crate) mod stamp;
 pub mod tls;
 
 /// The built-in plugins, compiled for `wasm32-wasip2` by the build script.

@@ -153,6 +153,7 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
         abuse: config.abuse.clone(),
         plugin_limits: config.plugin_limits(),
         trap_policies: config.trap_policies(),
+        memoize_reads: config.memoize_reads.unwrap_or(true),
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
     hearth.start_cluster_worker();

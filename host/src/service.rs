@@ -54,6 +54,8 @@ pub struct Options {
     pub plugin_limits: HashMap<String, Limits>,
     /// Plugins disabled automatically when they keep failing.
     pub trap_policies: HashMap<String, crate::plugins::stats::TrapPolicy>,
+    /// Memoized reads (`runtime::Runtime::set_memoize_reads`).
+    pub memoize_reads: bool,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             abuse: AbuseConfig::default(),
             plugin_limits: HashMap::new(),
             trap_policies: HashMap::new(),
+            memoize_reads: true,
         }
     }
 }
@@ -184,6 +187,7 @@ impl Hearth {
             &installed.winners,
         )
         .await?;
+        runtime.set_memoize_reads(options.memoize_reads);
         Ok(Self {
             root,
             runtime,

@@ -28,12 +28,15 @@ pub struct HostServices {
 }
 
 /// Who an invocation acts for and what it holds: the USER argument the registry uses, the
-/// lock it runs under, and how deeply it is nested in other commands.
+/// lock it runs under, how deeply it is nested in other commands, and whether its reads are
+/// watched.
 #[derive(Clone, Debug, Default)]
 pub struct InvocationScope {
     pub user: Option<String>,
     pub lock: LockScope,
     pub depth: u8,
+    /// Note what the run reads, so that its answer may be memoized (`read_cache`).
+    pub record_reads: bool,
 }
 
 /// Changes an invocation made through host interfaces, kept until it ends: applied when it
@@ -62,9 +65,18 @@ pub struct HostState {
     /// The invocation is staged: guest syncs are deferred to the commit (see
     /// `plugin::defer_staged_syncs`).
     pub(super) syncs_deferred: bool,
+    /// What the run has read, when its answer may be memoized (`read_cache`).
+    pub(super) reads: Option<super::read_cache::ReadLog>,
 }
 
 impl HostState {
+    /// The run consulted something the read cache cannot watch: its answer is not kept.
+    pub(super) fn untracked_input(&mut self) {
+        if let Some(reads) = &mut self.reads {
+            reads.untracked();
+        }
+    }
+
     /// Applies the journal when the invocation succeeded, or undoes it.
     pub(super) fn finish(&mut self, succeeded: bool) {
         let journal = std::mem::take(&mut self.journal);

@@ -6,6 +6,7 @@ mod engine;
 mod host_state;
 mod nodes;
 mod plugin;
+mod read_cache;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -150,6 +151,10 @@ pub struct Runtime {
     /// Serialises hot swaps.
     swapping: tokio::sync::Mutex<()>,
     slots: tokio::sync::Semaphore,
+    /// Answers of read-only runs, kept while what they read is unchanged.
+    read_cache: read_cache::ReadCache,
+    /// Whether `read_cache` is used (`memoize_reads` in the configuration).
+    memoize_reads: std::sync::atomic::AtomicBool,
     _ticker: EngineTicker,
 }
 
@@ -244,6 +249,8 @@ impl Runtime {
             linker,
             cache_dir,
             swapping: tokio::sync::Mutex::new(()),
+            read_cache: read_cache::ReadCache::default(),
+            memoize_reads: std::sync::atomic::AtomicBool::new(true),
             _ticker: ticker,
         })
     }
@@ -258,6 +265,20 @@ impl Runtime {
                 plugin: plugin.clone(),
                 index: *index,
             })
+    }
+
+    /// Turns memoized reads on or off (on by default); off, every command runs its plugin.
+    pub fn set_memoize_reads(&self, memoize: bool) {
+        self.memoize_reads
+            .store(memoize, std::sync::atomic::Ordering::Relaxed);
+        if !memoize {
+            self.read_cache.clear();
+        }
+    }
+
+    /// How many answers were given from the read cache instead of running a plugin.
+    pub fn memoized_answers(&self) -> u64 {
+        self.read_cache.hits()
     }
 
     /// The limits every invocation runs under.
@@ -320,6 +341,7 @@ impl Runtime {
         let commands = command_table(&plugins, winners)?;
         self.core.commands.store(Arc::new(commands));
         self.plugins.store(Arc::new(plugins));
+        self.read_cache.clear();
         Ok(())
     }
 
@@ -331,6 +353,25 @@ impl Runtime {
         root_user: &str,
         grant: &Grant,
     ) -> Result<Outcome, RuntimeError> {
+        let memo_key = self
+            .memoize_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then(|| {
+                read_cache::ReadKey::for_invocation(
+                    command.plugin.sha256(),
+                    &command.spec().name,
+                    args,
+                    root_user,
+                    grant,
+                )
+            })
+            .flatten();
+        if let Some(outcome) = memo_key
+            .as_ref()
+            .and_then(|key| self.read_cache.lookup(key))
+        {
+            return Ok(outcome);
+        }
         let _slot = self.slots.try_acquire().map_err(|_| RuntimeError::Busy)?;
         // Held until the store is gone: no old tree it might open is reused under it.
         let _reading = crate::staging::reader_ticket();
@@ -338,6 +379,7 @@ impl Runtime {
             user: policy::user_argument(command.spec(), args).map(str::to_string),
             lock: grant.lock().clone(),
             depth: 0,
+            record_reads: memo_key.is_some(),
         };
         let result = command
             .plugin
@@ -350,11 +392,19 @@ impl Runtime {
                 scope,
             )
             .await;
-        if let Err(error) = &result {
-            self.core
-                .record_failure(command.plugin.name(), &command.spec().name, error);
+        match result {
+            Err(error) => {
+                self.core
+                    .record_failure(command.plugin.name(), &command.spec().name, &error);
+                Err(error)
+            }
+            Ok((outcome, reads)) => {
+                if let (Some(key), Some(inputs)) = (memo_key, reads) {
+                    self.read_cache.keep(key, inputs, &outcome);
+                }
+                Ok(outcome)
+            }
         }
-        result
     }
 }
 
@@ -397,12 +447,13 @@ impl Core {
                 user: user.map(str::to_string),
                 lock: grant.lock().clone(),
                 depth: parent.depth + 1,
+                record_reads: false,
             };
             match plugin
                 .invoke(self, command, args, root_user, &grant, scope)
                 .await
             {
-                Ok(outcome) => outcome,
+                Ok((outcome, _)) => outcome,
                 Err(error) => {
                     tracing::error!(command, plugin = plugin.name(), %error, "nested command failed in the sandbox");
                     self.record_failure(plugin.name(), command, &error);

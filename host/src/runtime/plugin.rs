@@ -15,6 +15,7 @@ use super::bindings::hearth::plugin::types::{Access, Invocation, Manifest};
 use super::bindings::{CommandPlugin, CommandPluginPre};
 use super::engine::{EPOCH_TICK, Limits};
 use super::host_state::{HostServices, HostState, InvocationScope, Journal, MemoryLimiter};
+use super::read_cache::{Input, ReadLog};
 use super::{Core, LoadError, Outcome, RuntimeError};
 use crate::grant::{Grant, Permission};
 
@@ -68,7 +69,12 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     defer_staged_syncs(&mut linker)?;
-    CommandPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    super::read_cache::track_reads(&mut linker)?;
+    // Every call of a hearth interface passes here; none is covered by file stamps.
+    CommandPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| {
+        state.untracked_input();
+        state
+    })?;
     Ok(linker)
 }
 
@@ -293,8 +299,9 @@ impl LoadedPlugin {
     }
 
     /// Runs one command in a fresh store. What it changed through host interfaces is kept
-    /// only when it returns code 0.
-    pub async fn invoke(
+    /// only when it returns code 0. With `scope.record_reads`, also what it read, when its
+    /// answer depends on nothing else (`read_cache`).
+    pub(crate) async fn invoke(
         &self,
         core: &Arc<Core>,
         command: &str,
@@ -302,7 +309,7 @@ impl LoadedPlugin {
         root_user: &str,
         grant: &Grant,
         scope: InvocationScope,
-    ) -> Result<Outcome, RuntimeError> {
+    ) -> Result<(Outcome, Option<Vec<Input>>), RuntimeError> {
         let limits = core.limits_for(&self.name);
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtxBuilder::new();
@@ -324,12 +331,16 @@ impl LoadedPlugin {
             command,
             wasi.build(),
         );
+        let record_reads = scope.record_reads;
         {
             let state = store.data_mut();
             state.root_user = root_user.to_string();
             state.scope = scope;
             state.core = Some(core.clone());
             state.syncs_deferred = grant.syncs_deferred_to_commit();
+            if record_reads {
+                state.reads = Some(ReadLog::new(grant));
+            }
         }
         let invocation = Invocation {
             command: command.to_string(),
@@ -355,6 +366,7 @@ impl LoadedPlugin {
         // A staged user directory becomes visible now, before the journal is applied.
         let succeeded = grant.finish_staged(succeeded);
         store.data_mut().finish(succeeded);
+        let reads = store.data_mut().reads.take().and_then(ReadLog::into_inputs);
         let outcome = match result {
             Err(_) => return Err(RuntimeError::Timeout(limits.timeout)),
             Ok(Err(error)) => {
@@ -376,10 +388,11 @@ impl LoadedPlugin {
         if outcome.output.len() > limits.output_bytes {
             return Err(RuntimeError::OutputTooLarge(limits.output_bytes));
         }
-        Ok(Outcome {
+        let outcome = Outcome {
             code: outcome.code,
             output: outcome.output,
-        })
+        };
+        Ok((outcome, reads))
     }
 }
 
@@ -426,6 +439,7 @@ fn new_store(
             journal: Journal::default(),
             core: None,
             syncs_deferred: false,
+            reads: None,
         },
     );
     store.limiter(|state| &mut state.limiter);

@@ -92,5 +92,9 @@ pub fn append_line(path: &Path, line: &str) -> Result<(), CmdError> {
 
 /// Whether a path exists (as anything).
 pub fn exists(path: &Path) -> bool {
+    #[cfg(target_os = "wasi")]
+    if let Ok(found) = wasi::exists(path) {
+        return found;
+    }
     fs::symlink_metadata(path).is_ok()
 }

@@ -35,6 +35,25 @@ fn error(code: ErrorCode) -> io::Error {
 
 /// Opens `path` relative to the deepest preopen that contains it.
 fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Result<Descriptor> {
+    let (directory, relative) = locate(path)?;
+    directory
+        .open_at(PathFlags::SYMLINK_FOLLOW, &relative, open_flags, flags)
+        .map_err(error)
+}
+
+/// Whether `path` names anything (a symbolic link counts as itself), asked by identity
+/// rather than by `stat`: the host's read cache watches identities, not access times.
+pub fn exists(path: &Path) -> io::Result<bool> {
+    let (directory, relative) = locate(path)?;
+    match directory.metadata_hash_at(PathFlags::empty(), &relative) {
+        Ok(_) => Ok(true),
+        Err(ErrorCode::NoEntry) => Ok(false),
+        Err(code) => Err(error(code)),
+    }
+}
+
+/// The deepest preopen that contains `path`, and `path` relative to it.
+fn locate(path: &Path) -> io::Result<(Descriptor, String)> {
     let mut best: Option<(Descriptor, String)> = None;
     for (descriptor, mount) in get_directories() {
         let deeper = best
@@ -57,9 +76,7 @@ fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Resul
     let relative = relative
         .to_str()
         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-    directory
-        .open_at(PathFlags::SYMLINK_FOLLOW, relative, open_flags, flags)
-        .map_err(error)
+    Ok((directory, relative.to_string()))
 }
 
 /// The whole file at `path`.

@@ -7,6 +7,10 @@
 //! see claims and reloads kept or undone, and
 //! `v-test-nested USER COMMAND [ARG...]` runs another command and returns its outcome.
 //!
+//! Probes of the read cache: `v-test-read USER PATH` prints the file `PATH` under `/user`
+//! (`missing` when there is none), or with a trailing `/` the sorted names in that directory;
+//! `v-test-clock` prints the wall-clock time in nanoseconds.
+//!
 //! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
 //! to read and write `VICTIM`'s files by `..`, absolute paths, pre-planted symlinks and symlinks
 //! it creates itself. It prints one line per attempt, `<attempt>: blocked` or
@@ -404,7 +408,56 @@ fn nested(call: &Call) -> CmdResult {
     }
 }
 
+fn read(call: &Call) -> CmdResult {
+    let path = Path::new("/user").join(call.arg(2));
+    if call.arg(2).ends_with('/') {
+        let mut names: Vec<String> = fs::read_dir(&path)
+            .map_err(|error| CmdError::new(ReturnCode::NotExist, error.to_string()))?
+            .map(|entry| entry.map(|entry| entry.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<_, _>>()
+            .map_err(|error| CmdError::new(ReturnCode::Parsing, error.to_string()))?;
+        names.sort();
+        return Ok(names.join("\n"));
+    }
+    match hearth_sdk::fs::read_to_string(&path) {
+        Ok(text) => Ok(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok("missing".into()),
+        Err(error) => Err(CmdError::new(ReturnCode::Parsing, error.to_string())),
+    }
+}
+
+fn clock(_call: &Call) -> CmdResult {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|error| CmdError::new(ReturnCode::Parsing, error.to_string()))?;
+    Ok(now.as_nanos().to_string())
+}
+
 const COMMANDS: &[Command] = &[
+    Command {
+        name: "v-test-read",
+        usage: "USER PATH",
+        min_args: 2,
+        user_arg: 1,
+        user_access: Access::ReadOnly,
+        home_access: Access::None,
+        system_dirs: &[],
+        mutating: false,
+        secret_args: &[],
+        handler: read,
+    },
+    Command {
+        name: "v-test-clock",
+        usage: "",
+        min_args: 0,
+        user_arg: 0,
+        user_access: Access::None,
+        home_access: Access::None,
+        system_dirs: &[],
+        mutating: false,
+        secret_args: &[],
+        handler: clock,
+    },
     Command {
         name: "v-test-escape-readonly",
         usage: "USER",

@@ -1,0 +1,527 @@
+//! Memoized reads: the answer of a command that ran under a read-only grant and only read
+//! files is kept with the stamp of every file and directory it opened or listed (and of
+//! every name it found missing), and is given again, without running the plugin, while each
+//! of those still holds. A run that asked for anything the stamps cannot vouch for (the
+//! time, randomness, file metadata, a symbolic link, any hearth host interface) is not kept.
+//!
+//! The run is watched at the WASI boundary, so a plugin cannot lie about what it read: the
+//! linker's `open-at`, `read-directory` and `get-directories` note what they hand out, and
+//! the clocks, random sources, metadata calls and the hearth interfaces mark the run as
+//! untracked ([`track_reads`]). Stamps are taken from the descriptor the guest got (not
+//! from the path afterwards), and a stamp younger than [`RACY_WINDOW`] is not trusted.
+//!
+//! [`RACY_WINDOW`]: crate::stamp::RACY_WINDOW
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
+use wasmtime_wasi::p2::bindings::filesystem::types::{
+    DescriptorFlags, ErrorCode, HostDescriptor, OpenFlags, PathFlags,
+};
+use wasmtime_wasi::random::WasiRandom;
+
+use super::Outcome;
+use super::host_state::HostState;
+use crate::grant::{Grant, Permission};
+use crate::stamp::Stamp;
+
+/// How many answers are kept, and how many bytes of output in all; past either the cache
+/// starts over, so arguments that come and go cannot grow it without bound.
+const MAX_ENTRIES: usize = 4096;
+const MAX_BYTES: usize = 32 << 20;
+/// Larger answers are not kept: copying them costs more than the run saves.
+const MAX_OUTPUT: usize = 256 << 10;
+
+/// What a run's answer depends on besides the files: the plugin version, the invocation the
+/// guest receives, and the directories it is shown.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub(crate) struct ReadKey {
+    plugin_sha256: String,
+    command: String,
+    args: Vec<String>,
+    root_user: String,
+    preopens: Vec<(PathBuf, String)>,
+}
+
+impl ReadKey {
+    /// The key of an invocation that may be memoized: no stage and only read-only
+    /// directories (a command that may write has effects beyond its answer).
+    pub(crate) fn for_invocation(
+        plugin_sha256: &str,
+        command: &str,
+        args: &[String],
+        root_user: &str,
+        grant: &Grant,
+    ) -> Option<Self> {
+        let read_only = grant
+            .preopens()
+            .iter()
+            .all(|preopen| preopen.permission == Permission::ReadOnly);
+        (read_only && grant.stage().is_none()).then(|| Self {
+            plugin_sha256: plugin_sha256.to_string(),
+            command: command.to_string(),
+            args: args.to_vec(),
+            root_user: root_user.to_string(),
+            preopens: grant
+                .preopens()
+                .iter()
+                .map(|preopen| (preopen.host.clone(), preopen.guest.clone()))
+                .collect(),
+        })
+    }
+}
+
+/// One thing a run looked at: a host path and the stamp it had, or `None` when the guest
+/// asked for it and it did not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Input {
+    path: PathBuf,
+    seen: Option<Stamp>,
+}
+
+impl Input {
+    fn still_holds(&self) -> bool {
+        match (std::fs::metadata(&self.path), &self.seen) {
+            (Ok(metadata), Some(seen)) => Stamp::of_std(&metadata) == *seen,
+            (Err(error), None) => error.kind() == std::io::ErrorKind::NotFound,
+            _ => false,
+        }
+    }
+}
+
+struct Memo {
+    inputs: Vec<Input>,
+    outcome: Outcome,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<ReadKey, Arc<Memo>>,
+    bytes: usize,
+}
+
+/// The memoized answers of one runtime.
+#[derive(Default)]
+pub(crate) struct ReadCache {
+    entries: Mutex<Entries>,
+    /// Answers given from the cache so far.
+    hits: std::sync::atomic::AtomicU64,
+}
+
+impl ReadCache {
+    /// The kept answer for `key`, if every input it was read from is unchanged.
+    pub(crate) fn lookup(&self, key: &ReadKey) -> Option<Outcome> {
+        let memo = self.lock().map.get(key).cloned()?;
+        if memo.inputs.iter().all(Input::still_holds) {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Some(memo.outcome.clone());
+        }
+        let mut entries = self.lock();
+        if entries
+            .map
+            .get(key)
+            .is_some_and(|current| Arc::ptr_eq(current, &memo))
+        {
+            entries.map.remove(key);
+            entries.bytes -= memo.outcome.output.len();
+        }
+        None
+    }
+
+    /// Keeps a successful answer and what it was read from.
+    pub(crate) fn keep(&self, key: ReadKey, inputs: Vec<Input>, outcome: &Outcome) {
+        if outcome.code != 0 || outcome.output.len() > MAX_OUTPUT {
+            return;
+        }
+        let mut entries = self.lock();
+        if entries.map.len() >= MAX_ENTRIES || entries.bytes + outcome.output.len() > MAX_BYTES {
+            *entries = Entries::default();
+        }
+        entries.bytes += outcome.output.len();
+        let memo = Arc::new(Memo {
+            inputs,
+            outcome: outcome.clone(),
+        });
+        if let Some(replaced) = entries.map.insert(key, memo) {
+            entries.bytes -= replaced.outcome.output.len();
+        }
+    }
+
+    /// How many answers were given from the cache.
+    pub(crate) fn hits(&self) -> u64 {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Forgets every answer (plugins were swapped).
+    pub(crate) fn clear(&self) {
+        *self.lock() = Entries::default();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What one run has looked at so far; kept in its store while it runs.
+pub(crate) struct ReadLog {
+    /// Preopened directories: guest name → host path.
+    preopens: Vec<(String, PathBuf)>,
+    /// Host path of every descriptor handed out so far, by resource handle.
+    descriptors: HashMap<u32, PathBuf>,
+    inputs: Vec<Input>,
+    untracked: bool,
+}
+
+impl ReadLog {
+    pub(crate) fn new(grant: &Grant) -> Self {
+        Self {
+            preopens: grant
+                .preopens()
+                .iter()
+                .map(|preopen| (preopen.guest.clone(), preopen.host.clone()))
+                .collect(),
+            descriptors: HashMap::new(),
+            inputs: Vec::new(),
+            untracked: false,
+        }
+    }
+
+    /// The run consulted something no stamp covers.
+    pub(crate) fn untracked(&mut self) {
+        self.untracked = true;
+    }
+
+    /// What the run read, if its answer depends on nothing else.
+    pub(crate) fn into_inputs(self) -> Option<Vec<Input>> {
+        (!self.untracked).then_some(self.inputs)
+    }
+
+    fn preopened(&mut self, handle: u32, guest: &str) {
+        match self.preopens.iter().find(|(name, _)| name == guest) {
+            Some((_, host)) => {
+                self.descriptors.insert(handle, host.clone());
+            }
+            None => self.untracked(),
+        }
+    }
+
+    /// Notes an `open-at` under the descriptor `parent` and what came of it.
+    fn opened(
+        &mut self,
+        parent: u32,
+        path: &str,
+        result: Result<(u32, std::io::Result<std::fs::Metadata>), ErrorCode>,
+    ) {
+        let Some(host) = self.descriptors.get(&parent).map(|dir| dir.join(path)) else {
+            return self.untracked();
+        };
+        match result {
+            Ok((handle, metadata)) => {
+                self.seen(host.clone(), metadata);
+                self.descriptors.insert(handle, host);
+            }
+            Err(ErrorCode::NoEntry) => self.inputs.push(Input {
+                path: host,
+                seen: None,
+            }),
+            Err(_) => self.untracked(),
+        }
+    }
+
+    /// The host path of `path` under the descriptor `dir`, if `dir` is known.
+    fn path_under(&self, dir: u32, path: &str) -> Option<PathBuf> {
+        self.descriptors.get(&dir).map(|host| host.join(path))
+    }
+
+    /// Notes a lookup by path whose answer depends only on what the path names: the same
+    /// stamp before and after it (or nothing there both times, and the lookup said so).
+    fn looked_up(
+        &mut self,
+        path: PathBuf,
+        before: std::io::Result<std::fs::Metadata>,
+        after: std::io::Result<std::fs::Metadata>,
+        failed: Option<ErrorCode>,
+    ) {
+        let stamps = |metadata: &std::io::Result<std::fs::Metadata>| {
+            metadata.as_ref().ok().map(Stamp::of_std)
+        };
+        let absent = |metadata: &std::io::Result<std::fs::Metadata>| matches!(metadata, Err(error) if error.kind() == std::io::ErrorKind::NotFound);
+        match failed {
+            None if stamps(&before).is_some() && stamps(&before) == stamps(&after) => {
+                self.seen(path, after)
+            }
+            Some(ErrorCode::NoEntry) if absent(&before) && absent(&after) => {
+                self.inputs.push(Input { path, seen: None })
+            }
+            _ => self.untracked(),
+        }
+    }
+
+    /// Notes a directory listing: the directory's stamp changes with its entries.
+    fn listed(&mut self, dir: u32, metadata: std::io::Result<std::fs::Metadata>) {
+        match self.descriptors.get(&dir).cloned() {
+            Some(host) => self.seen(host, metadata),
+            None => self.untracked(),
+        }
+    }
+
+    fn seen(&mut self, path: PathBuf, metadata: std::io::Result<std::fs::Metadata>) {
+        let stamp = match metadata {
+            Ok(metadata) => Stamp::of_std(&metadata),
+            Err(_) => return self.untracked(),
+        };
+        if !stamp.trustworthy(SystemTime::now()) {
+            return self.untracked();
+        }
+        self.inputs.push(Input {
+            path,
+            seen: Some(stamp),
+        });
+    }
+}
+
+/// The metadata of what a descriptor holds open.
+fn descriptor_metadata(
+    state: &HostState,
+    descriptor: &Resource<Descriptor>,
+) -> std::io::Result<std::fs::Metadata> {
+    match state.table.get(descriptor) {
+        Ok(Descriptor::File(file)) => file.file.metadata(),
+        Ok(Descriptor::Dir(dir)) => dir.dir.metadata(),
+        Err(_) => Err(std::io::ErrorKind::NotFound.into()),
+    }
+}
+
+/// The metadata of a host path; without `follow` a symbolic link counts as not watchable.
+fn host_metadata(path: &std::path::Path, follow: bool) -> std::io::Result<std::fs::Metadata> {
+    if follow {
+        return std::fs::metadata(path);
+    }
+    let metadata = std::fs::symlink_metadata(path)?;
+    if metadata.file_type().is_symlink() {
+        return Err(std::io::ErrorKind::Unsupported.into());
+    }
+    Ok(metadata)
+}
+
+/// The WASI packages the linker serves (semver-compatible with what guests import).
+const WASI_FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+const WASI_FILESYSTEM_PREOPENS: &str = "wasi:filesystem/preopens@0.2.12";
+
+/// Shadows the WASI functions through which a run could learn anything, so that a run with
+/// a [`ReadLog`] notes it (a run without one is served as before).
+pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::{clocks, random};
+    linker.allow_shadowing(true);
+    // Time and randomness: served as before, the run is no longer memoizable.
+    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(linker, |state| {
+        state.untracked_input();
+        state.clocks()
+    })?;
+    clocks::monotonic_clock::add_to_linker::<HostState, WasiClocks>(linker, |state| {
+        state.untracked_input();
+        state.clocks()
+    })?;
+    random::random::add_to_linker::<HostState, WasiRandom>(linker, |state| {
+        state.untracked_input();
+        state.wasi.random()
+    })?;
+    random::insecure::add_to_linker::<HostState, WasiRandom>(linker, |state| {
+        state.untracked_input();
+        state.wasi.random()
+    })?;
+    random::insecure_seed::add_to_linker::<HostState, WasiRandom>(linker, |state| {
+        state.untracked_input();
+        state.wasi.random()
+    })?;
+
+    linker.instance(WASI_FILESYSTEM_PREOPENS)?.func_wrap(
+        "get-directories",
+        |mut store, (): ()| {
+            use wasmtime_wasi::p2::bindings::filesystem::preopens::Host;
+            let state = store.data_mut();
+            let directories = state.filesystem().get_directories()?;
+            if let Some(log) = &mut state.reads {
+                for (descriptor, guest) in &directories {
+                    log.preopened(descriptor.rep(), guest);
+                }
+            }
+            Ok((directories,))
+        },
+    )?;
+
+    let mut types = linker.instance(WASI_FILESYSTEM_TYPES)?;
+    types.func_wrap_async(
+        "[method]descriptor.open-at",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+         (parent, path_flags, path, open_flags, flags): (
+            Resource<Descriptor>,
+            PathFlags,
+            String,
+            OpenFlags,
+            DescriptorFlags,
+        )| {
+            Box::new(async move {
+                let state = store.data_mut();
+                let parent_handle = parent.rep();
+                let opened = HostDescriptor::open_at(
+                    &mut state.filesystem(),
+                    parent,
+                    path_flags,
+                    path.clone(),
+                    open_flags,
+                    flags,
+                )
+                .await;
+                let opened = match opened {
+                    Ok(descriptor) => Ok(descriptor),
+                    Err(error) => Err(error.downcast()?),
+                };
+                if state.reads.is_some() {
+                    let noted = match &opened {
+                        Ok(descriptor) => {
+                            Ok((descriptor.rep(), descriptor_metadata(state, descriptor)))
+                        }
+                        Err(code) => Err(*code),
+                    };
+                    // A link is followed (or, without SYMLINK_FOLLOW, refused) inside the
+                    // sandbox; the check later follows the same path on the host.
+                    if let Some(log) = &mut state.reads {
+                        log.opened(parent_handle, &path, noted);
+                    }
+                }
+                Ok((opened,))
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]descriptor.read-directory",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>, (dir,): (Resource<Descriptor>,)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                if state.reads.is_some() {
+                    let metadata = descriptor_metadata(state, &dir);
+                    if let Some(log) = &mut state.reads {
+                        log.listed(dir.rep(), metadata);
+                    }
+                }
+                let listed = HostDescriptor::read_directory(&mut state.filesystem(), dir).await;
+                Ok((match listed {
+                    Ok(stream) => Ok(stream),
+                    Err(error) => Err(error.downcast()?),
+                },))
+            })
+        },
+    )?;
+    untracked_metadata_calls(&mut types)?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// `stat`, `stat-at` and `readlink-at` reveal access times and link targets, which no stamp
+/// covers: a run that asks them is not kept. `metadata-hash(-at)` reveal identities, which
+/// stamps do cover.
+fn untracked_metadata_calls(
+    types: &mut wasmtime::component::LinkerInstance<'_, HostState>,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorStat, MetadataHashValue};
+    type Store<'a> = wasmtime::StoreContextMut<'a, HostState>;
+    fn fs_result<T>(
+        result: Result<T, wasmtime_wasi::p2::FsError>,
+    ) -> wasmtime::Result<Result<T, ErrorCode>> {
+        match result {
+            Ok(value) => Ok(Ok(value)),
+            Err(error) => Ok(Err(error.downcast()?)),
+        }
+    }
+    types.func_wrap_async(
+        "[method]descriptor.stat",
+        |mut store: Store<'_>, (fd,): (Resource<Descriptor>,)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                state.untracked_input();
+                let stat: Result<DescriptorStat, _> =
+                    HostDescriptor::stat(&mut state.filesystem(), fd).await;
+                Ok((fs_result(stat)?,))
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]descriptor.stat-at",
+        |mut store: Store<'_>, (fd, flags, path): (Resource<Descriptor>, PathFlags, String)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                state.untracked_input();
+                let stat = HostDescriptor::stat_at(&mut state.filesystem(), fd, flags, path).await;
+                Ok((fs_result(stat)?,))
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]descriptor.metadata-hash",
+        |mut store: Store<'_>, (fd,): (Resource<Descriptor>,)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                // The hash is the descriptor's device and inode, which its stamp covers.
+                if state.reads.is_some() {
+                    let metadata = descriptor_metadata(state, &fd);
+                    if let Some(log) = &mut state.reads {
+                        log.listed(fd.rep(), metadata);
+                    }
+                }
+                let hash: Result<MetadataHashValue, _> =
+                    HostDescriptor::metadata_hash(&mut state.filesystem(), fd).await;
+                Ok((fs_result(hash)?,))
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]descriptor.metadata-hash-at",
+        |mut store: Store<'_>, (fd, flags, path): (Resource<Descriptor>, PathFlags, String)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                // wasi-libc asks this of every entry it lists. The hash is the named file's
+                // device and inode: its stamp, taken before and after, covers it.
+                let follow = flags.contains(PathFlags::SYMLINK_FOLLOW);
+                let watched = state
+                    .reads
+                    .as_ref()
+                    .and_then(|log| log.path_under(fd.rep(), &path));
+                let before = watched.as_ref().map(|host| host_metadata(host, follow));
+                let hash =
+                    HostDescriptor::metadata_hash_at(&mut state.filesystem(), fd, flags, path)
+                        .await;
+                let hash = fs_result(hash)?;
+                if let Some(log) = &mut state.reads {
+                    match (watched, before) {
+                        (Some(host), Some(before)) => {
+                            let after = host_metadata(&host, follow);
+                            log.looked_up(host, before, after, hash.as_ref().err().copied());
+                        }
+                        _ => log.untracked(),
+                    }
+                }
+                Ok((hash,))
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]descriptor.readlink-at",
+        |mut store: Store<'_>, (fd, path): (Resource<Descriptor>, String)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                state.untracked_input();
+                let target = HostDescriptor::readlink_at(&mut state.filesystem(), fd, path).await;
+                Ok((fs_result(target)?,))
+            })
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! What tells one version of a file from another, and when that can be trusted: the stamps
+//! behind the parsed-file cache (`data.rs`) and the memoized reads (`runtime/read_cache.rs`).
+
+use std::time::{Duration, SystemTime};
+
+/// A write changes a file's size or its change time, and a file replaced by a rename (or a
+/// user directory swapped by a commit) has another inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    modified: Option<SystemTime>,
+    changed: (i64, i64),
+    inode: u64,
+    len: u64,
+}
+
+/// A file modified this close to when it was read may change again without its stamp
+/// changing (timestamps have a coarse tick), so such a stamp is not trusted: the "racy
+/// timestamp" rule git uses for its index.
+pub(crate) const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+impl Stamp {
+    /// The stamp of a file the data root's capability handles opened.
+    pub(crate) fn of(metadata: &cap_std::fs::Metadata) -> Self {
+        use cap_std::fs::MetadataExt;
+        Self {
+            modified: metadata.modified().ok().map(|t| t.into_std()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+            inode: metadata.ino(),
+            len: metadata.len(),
+        }
+    }
+
+    /// The stamp of a file found by its host path or by an open descriptor.
+    pub(crate) fn of_std(metadata: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            modified: metadata.modified().ok(),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+            inode: metadata.ino(),
+            len: metadata.len(),
+        }
+    }
+
+    /// Whether the file was last modified and changed long enough before `read_at` that a
+    /// later write must show in its stamp.
+    pub(crate) fn trustworthy(&self, read_at: SystemTime) -> bool {
+        let changed = u64::try_from(self.changed.0).ok().map(|seconds| {
+            SystemTime::UNIX_EPOCH
+                + Duration::new(seconds, self.changed.1.clamp(0, 999_999_999) as u32)
+        });
+        [self.modified, changed].iter().all(|time| {
+            time.is_some_and(|time| {
+                read_at
+                    .duration_since(time)
+                    .is_ok_and(|age| age >= RACY_WINDOW)
+            })
+        })
+    }
+}
