@@ -180,6 +180,11 @@ async fn call(data_dir: &Path, command: &str, args: &[String]) -> Result<ExitCod
 
 #[tokio::main]
 async fn main() -> Result<ExitCode> {
+    // mimalloc asks for transparent huge pages for its arenas (madvise), and a 2 MiB page
+    // half used by short-lived request data stays resident: after 30 s of 32 concurrent
+    // durable commands the server held 210 MB, 89 MB without THP, with the same throughput.
+    // A kernel that does not know the setting leaves THP as it is.
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = Cli::parse();
     match cli.command {
         Command::Init { admin_password } => {
