@@ -165,18 +165,25 @@ async fn a_file_that_appears_or_is_replaced_or_goes_is_seen() {
         call(&hearth, "v-test-read", &["alice", "later.txt"]).await,
         "here"
     );
-
     wait_out_racy_window();
     assert_eq!(
         call(&hearth, "v-test-read", &["alice", "later.txt"]).await,
         "here"
     );
+    let kept = hits(&hearth);
     assert_eq!(
         call(&hearth, "v-test-read", &["alice", "later.txt"]).await,
         "here"
     );
-    let kept = hits(&hearth);
-    assert_eq!(kept, before + 2);
+    assert_eq!(hits(&hearth), kept + 1);
+
+    // Another argument is another answer.
+    std::fs::write(root.alice("other.txt"), "other").unwrap();
+    assert_eq!(
+        call(&hearth, "v-test-read", &["alice", "other.txt"]).await,
+        "other"
+    );
+
     // Replaced by a rename: another inode, maybe the same times and size.
     let temporary = root.alice(".later.tmp");
     std::fs::write(&temporary, "HERE").unwrap();
@@ -191,7 +198,36 @@ async fn a_file_that_appears_or_is_replaced_or_goes_is_seen() {
         call(&hearth, "v-test-read", &["alice", "later.txt"]).await,
         "missing"
     );
-    assert_eq!(hits(&hearth), kept);
+    assert_eq!(hits(&hearth), kept + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existence_check_follows_the_name_even_to_a_dangling_link() {
+    let root = Root::new();
+    let hearth = root.open(true).await;
+    wait_out_racy_window();
+
+    assert_eq!(
+        call(&hearth, "v-test-read", &["alice", "ghost?"]).await,
+        "no"
+    );
+    let kept = hits(&hearth);
+    assert_eq!(
+        call(&hearth, "v-test-read", &["alice", "ghost?"]).await,
+        "no"
+    );
+    assert_eq!(hits(&hearth), kept + 1, "an existence check is memoized");
+    assert_eq!(
+        call(&hearth, "v-test-read", &["alice", "user.conf?"]).await,
+        "yes"
+    );
+
+    std::os::unix::fs::symlink("nowhere", root.alice("ghost")).unwrap();
+    assert_eq!(
+        call(&hearth, "v-test-read", &["alice", "ghost?"]).await,
+        "yes"
+    );
+    assert_eq!(hits(&hearth), kept + 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

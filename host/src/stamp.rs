@@ -4,11 +4,12 @@
 use std::time::{Duration, SystemTime};
 
 /// A write changes a file's size or its change time, and a file replaced by a rename (or a
-/// user directory swapped by a commit) has another inode.
+/// user directory swapped by a commit) has another inode (or device, for another mount).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stamp {
     modified: Option<SystemTime>,
     changed: (i64, i64),
+    device: u64,
     inode: u64,
     len: u64,
 }
@@ -25,6 +26,7 @@ impl Stamp {
         Self {
             modified: metadata.modified().ok().map(|t| t.into_std()),
             changed: (metadata.ctime(), metadata.ctime_nsec()),
+            device: metadata.dev(),
             inode: metadata.ino(),
             len: metadata.len(),
         }
@@ -36,6 +38,7 @@ impl Stamp {
         Self {
             modified: metadata.modified().ok(),
             changed: (metadata.ctime(), metadata.ctime_nsec()),
+            device: metadata.dev(),
             inode: metadata.ino(),
             len: metadata.len(),
         }

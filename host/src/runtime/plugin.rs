@@ -79,7 +79,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
 }
 
 /// The WASI filesystem package the linker serves (semver-compatible with what guests import).
-const WASI_FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+pub(super) const WASI_FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
 
 /// Replaces WASI's `descriptor.sync` and `descriptor.sync-data`: in a staged invocation they
 /// succeed without syncing, because nothing it writes in the stage is visible before the

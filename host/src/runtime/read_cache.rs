@@ -27,30 +27,32 @@ use wasmtime_wasi::random::WasiRandom;
 
 use super::Outcome;
 use super::host_state::HostState;
+use super::plugin::WASI_FILESYSTEM_TYPES;
 use crate::grant::{Grant, Permission};
 use crate::stamp::Stamp;
 
-/// How many answers are kept, and how many bytes of output in all; past either the cache
-/// starts over, so arguments that come and go cannot grow it without bound.
+/// How many answers are kept, and how many bytes (answers and what they were read from) in
+/// all; past either, entries are dropped one at a time, so arguments that come and go can
+/// neither grow the cache nor wipe it at once.
 const MAX_ENTRIES: usize = 4096;
 const MAX_BYTES: usize = 32 << 20;
 /// Larger answers are not kept: copying them costs more than the run saves.
 const MAX_OUTPUT: usize = 256 << 10;
+/// Invocations with longer arguments than this in all are not memoized.
+const MAX_ARGS: usize = 4 << 10;
+/// A run that looks at more than this many paths is not kept (a huge listing).
+const MAX_INPUTS: usize = 4096;
 
 /// What a run's answer depends on besides the files: the plugin version, the invocation the
-/// guest receives, and the directories it is shown.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-pub(crate) struct ReadKey {
-    plugin_sha256: String,
-    command: String,
-    args: Vec<String>,
-    root_user: String,
-    preopens: Vec<(PathBuf, String)>,
-}
+/// guest receives, and the directories it is shown; kept as their sha256, so that neither
+/// long arguments nor secrets in them stay in memory.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub(crate) struct ReadKey([u8; 32]);
 
 impl ReadKey {
     /// The key of an invocation that may be memoized: no stage and only read-only
-    /// directories (a command that may write has effects beyond its answer).
+    /// directories (a command that may write has effects beyond its answer), and short
+    /// arguments.
     pub(crate) fn for_invocation(
         plugin_sha256: &str,
         command: &str,
@@ -58,21 +60,33 @@ impl ReadKey {
         root_user: &str,
         grant: &Grant,
     ) -> Option<Self> {
+        use sha2::{Digest, Sha256};
         let read_only = grant
             .preopens()
             .iter()
             .all(|preopen| preopen.permission == Permission::ReadOnly);
-        (read_only && grant.stage().is_none()).then(|| Self {
-            plugin_sha256: plugin_sha256.to_string(),
-            command: command.to_string(),
-            args: args.to_vec(),
-            root_user: root_user.to_string(),
-            preopens: grant
-                .preopens()
-                .iter()
-                .map(|preopen| (preopen.host.clone(), preopen.guest.clone()))
-                .collect(),
-        })
+        let short = args.iter().map(String::len).sum::<usize>() <= MAX_ARGS;
+        if !(read_only && short && grant.stage().is_none()) {
+            return None;
+        }
+        let mut hasher = Sha256::new();
+        // Each part with its length, so that no two invocations hash the same parts.
+        let mut part = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        part(plugin_sha256.as_bytes());
+        part(command.as_bytes());
+        part(root_user.as_bytes());
+        part(&(args.len() as u64).to_le_bytes());
+        for arg in args {
+            part(arg.as_bytes());
+        }
+        for preopen in grant.preopens() {
+            part(preopen.host.as_os_str().as_encoded_bytes());
+            part(preopen.guest.as_bytes());
+        }
+        Some(Self(hasher.finalize().into()))
     }
 }
 
@@ -86,17 +100,32 @@ pub(crate) struct Input {
 
 impl Input {
     fn still_holds(&self) -> bool {
-        match (std::fs::metadata(&self.path), &self.seen) {
-            (Ok(metadata), Some(seen)) => Stamp::of_std(&metadata) == *seen,
-            (Err(error), None) => error.kind() == std::io::ErrorKind::NotFound,
-            _ => false,
+        match &self.seen {
+            Some(seen) => std::fs::metadata(&self.path)
+                .is_ok_and(|metadata| Stamp::of_std(&metadata) == *seen),
+            // Not even a dangling link may have appeared there.
+            None => std::fs::symlink_metadata(&self.path)
+                .is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound),
         }
+    }
+
+    /// About what it costs to keep.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.path.as_os_str().len()
     }
 }
 
 struct Memo {
     inputs: Vec<Input>,
     outcome: Outcome,
+}
+
+impl Memo {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.outcome.output.len()
+            + self.inputs.iter().map(Input::bytes).sum::<usize>()
+    }
 }
 
 #[derive(Default)]
@@ -128,7 +157,7 @@ impl ReadCache {
             .is_some_and(|current| Arc::ptr_eq(current, &memo))
         {
             entries.map.remove(key);
-            entries.bytes -= memo.outcome.output.len();
+            entries.bytes -= memo.bytes();
         }
         None
     }
@@ -138,18 +167,26 @@ impl ReadCache {
         if outcome.code != 0 || outcome.output.len() > MAX_OUTPUT {
             return;
         }
-        let mut entries = self.lock();
-        if entries.map.len() >= MAX_ENTRIES || entries.bytes + outcome.output.len() > MAX_BYTES {
-            *entries = Entries::default();
-        }
-        entries.bytes += outcome.output.len();
         let memo = Arc::new(Memo {
             inputs,
             outcome: outcome.clone(),
         });
-        if let Some(replaced) = entries.map.insert(key, memo) {
-            entries.bytes -= replaced.outcome.output.len();
+        let size = memo.bytes();
+        let mut entries = self.lock();
+        if let Some(replaced) = entries.map.remove(&key) {
+            entries.bytes -= replaced.bytes();
         }
+        // Whichever entry iteration meets first goes: no order to keep up per hit.
+        while entries.map.len() >= MAX_ENTRIES || entries.bytes + size > MAX_BYTES {
+            let Some(victim) = entries.map.keys().next().copied() else {
+                break;
+            };
+            if let Some(dropped) = entries.map.remove(&victim) {
+                entries.bytes -= dropped.bytes();
+            }
+        }
+        entries.bytes += size;
+        entries.map.insert(key, memo);
     }
 
     /// How many answers were given from the cache.
@@ -177,6 +214,10 @@ pub(crate) struct ReadLog {
     descriptors: HashMap<u32, PathBuf>,
     inputs: Vec<Input>,
     untracked: bool,
+    /// Set by the `get-directories` shadow: the run's file access went through the watched
+    /// functions. A run without it (no file access at all, or shadows that did not take
+    /// because the WASI version moved) is not kept.
+    watched: bool,
 }
 
 impl ReadLog {
@@ -190,6 +231,7 @@ impl ReadLog {
             descriptors: HashMap::new(),
             inputs: Vec::new(),
             untracked: false,
+            watched: false,
         }
     }
 
@@ -200,16 +242,31 @@ impl ReadLog {
 
     /// What the run read, if its answer depends on nothing else.
     pub(crate) fn into_inputs(self) -> Option<Vec<Input>> {
-        (!self.untracked).then_some(self.inputs)
+        (self.watched && !self.untracked && self.inputs.len() <= MAX_INPUTS).then_some(self.inputs)
     }
 
-    fn preopened(&mut self, handle: u32, guest: &str) {
-        match self.preopens.iter().find(|(name, _)| name == guest) {
-            Some((_, host)) => {
-                self.descriptors.insert(handle, host.clone());
-            }
-            None => self.untracked(),
+    /// Notes a preopened directory handed out; `metadata` is its descriptor's. A directory
+    /// swapped (by a commit) since the sandbox opened it is not what its path names now.
+    fn preopened(
+        &mut self,
+        handle: u32,
+        guest: &str,
+        metadata: std::io::Result<std::fs::Metadata>,
+    ) {
+        use std::os::unix::fs::MetadataExt;
+        self.watched = true;
+        let Some((_, host)) = self.preopens.iter().find(|(name, _)| name == guest) else {
+            return self.untracked();
+        };
+        let identity = |metadata: &std::fs::Metadata| (metadata.dev(), metadata.ino());
+        let same = match (&metadata, std::fs::metadata(host)) {
+            (Ok(opened), Ok(named)) => identity(opened) == identity(&named),
+            _ => false,
+        };
+        if !same {
+            return self.untracked();
         }
+        self.descriptors.insert(handle, host.clone());
     }
 
     /// Notes an `open-at` under the descriptor `parent` and what came of it.
@@ -227,12 +284,16 @@ impl ReadLog {
                 self.seen(host.clone(), metadata);
                 self.descriptors.insert(handle, host);
             }
-            Err(ErrorCode::NoEntry) => self.inputs.push(Input {
-                path: host,
-                seen: None,
-            }),
+            Err(ErrorCode::NoEntry) => self.absent(host),
             Err(_) => self.untracked(),
         }
+    }
+
+    fn absent(&mut self, path: PathBuf) {
+        if self.inputs.len() >= MAX_INPUTS {
+            return self.untracked();
+        }
+        self.inputs.push(Input { path, seen: None });
     }
 
     /// The host path of `path` under the descriptor `dir`, if `dir` is known.
@@ -257,9 +318,7 @@ impl ReadLog {
             None if stamps(&before).is_some() && stamps(&before) == stamps(&after) => {
                 self.seen(path, after)
             }
-            Some(ErrorCode::NoEntry) if absent(&before) && absent(&after) => {
-                self.inputs.push(Input { path, seen: None })
-            }
+            Some(ErrorCode::NoEntry) if absent(&before) && absent(&after) => self.absent(path),
             _ => self.untracked(),
         }
     }
@@ -273,11 +332,12 @@ impl ReadLog {
     }
 
     fn seen(&mut self, path: PathBuf, metadata: std::io::Result<std::fs::Metadata>) {
+        // A FIFO or a device gives what no stamp covers.
         let stamp = match metadata {
-            Ok(metadata) => Stamp::of_std(&metadata),
-            Err(_) => return self.untracked(),
+            Ok(metadata) if metadata.is_file() || metadata.is_dir() => Stamp::of_std(&metadata),
+            _ => return self.untracked(),
         };
-        if !stamp.trustworthy(SystemTime::now()) {
+        if !stamp.trustworthy(SystemTime::now()) || self.inputs.len() >= MAX_INPUTS {
             return self.untracked();
         }
         self.inputs.push(Input {
@@ -311,8 +371,9 @@ fn host_metadata(path: &std::path::Path, follow: bool) -> std::io::Result<std::f
     Ok(metadata)
 }
 
-/// The WASI packages the linker serves (semver-compatible with what guests import).
-const WASI_FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+/// The WASI preopens package the linker serves, of the same version as
+/// [`WASI_FILESYSTEM_TYPES`]. Should wasmtime-wasi move on, these shadows would stand beside
+/// the real functions unused; no run would then be watched, and none kept.
 const WASI_FILESYSTEM_PREOPENS: &str = "wasi:filesystem/preopens@0.2.12";
 
 /// Shadows the WASI functions through which a run could learn anything, so that a run with
@@ -348,9 +409,21 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
             use wasmtime_wasi::p2::bindings::filesystem::preopens::Host;
             let state = store.data_mut();
             let directories = state.filesystem().get_directories()?;
-            if let Some(log) = &mut state.reads {
-                for (descriptor, guest) in &directories {
-                    log.preopened(descriptor.rep(), guest);
+            if state.reads.is_some() {
+                let opened: Vec<_> = directories
+                    .iter()
+                    .map(|(descriptor, guest)| {
+                        (
+                            descriptor.rep(),
+                            guest,
+                            descriptor_metadata(state, descriptor),
+                        )
+                    })
+                    .collect();
+                if let Some(log) = &mut state.reads {
+                    for (handle, guest, metadata) in opened {
+                        log.preopened(handle, guest, metadata);
+                    }
                 }
             }
             Ok((directories,))
@@ -413,14 +486,19 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                     }
                 }
                 let listed = HostDescriptor::read_directory(&mut state.filesystem(), dir).await;
-                Ok((match listed {
+                let listed = match listed {
                     Ok(stream) => Ok(stream),
                     Err(error) => Err(error.downcast()?),
-                },))
+                };
+                if listed.is_err() {
+                    state.untracked_input();
+                }
+                Ok((listed,))
             })
         },
     )?;
     untracked_metadata_calls(&mut types)?;
+    failed_reads_untracked(&mut types)?;
     linker.allow_shadowing(false);
     Ok(())
 }
@@ -478,7 +556,11 @@ fn untracked_metadata_calls(
                 }
                 let hash: Result<MetadataHashValue, _> =
                     HostDescriptor::metadata_hash(&mut state.filesystem(), fd).await;
-                Ok((fs_result(hash)?,))
+                let hash = fs_result(hash)?;
+                if hash.is_err() {
+                    state.untracked_input();
+                }
+                Ok((hash,))
             })
         },
     )?;
@@ -520,6 +602,55 @@ fn untracked_metadata_calls(
                 state.untracked_input();
                 let target = HostDescriptor::readlink_at(&mut state.filesystem(), fd, path).await;
                 Ok((fs_result(target)?,))
+            })
+        },
+    )?;
+    Ok(())
+}
+
+/// A read or a listing that failed (descriptor table full, out of memory, an I/O error) may
+/// have led the guest to a code-0 answer no stamp explains: such a run is not kept.
+fn failed_reads_untracked(
+    types: &mut wasmtime::component::LinkerInstance<'_, HostState>,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::filesystem::types::{
+        DirectoryEntryStream, HostDirectoryEntryStream,
+    };
+    types.func_wrap_async(
+        "[method]descriptor.read",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+         (fd, len, offset): (Resource<Descriptor>, u64, u64)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                let read = HostDescriptor::read(&mut state.filesystem(), fd, len, offset).await;
+                let read = match read {
+                    Ok(read) => Ok(read),
+                    Err(error) => {
+                        state.untracked_input();
+                        Err(error.downcast()?)
+                    }
+                };
+                Ok((read,))
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]directory-entry-stream.read-directory-entry",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+         (stream,): (Resource<DirectoryEntryStream>,)| {
+            Box::new(async move {
+                let state = store.data_mut();
+                let entry =
+                    HostDirectoryEntryStream::read_directory_entry(&mut state.filesystem(), stream)
+                        .await;
+                let entry = match entry {
+                    Ok(entry) => Ok(entry),
+                    Err(error) => {
+                        state.untracked_input();
+                        Err(error.downcast()?)
+                    }
+                };
+                Ok((entry,))
             })
         },
     )?;

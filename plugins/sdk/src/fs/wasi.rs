@@ -45,7 +45,9 @@ fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Resul
 /// rather than by `stat`: the host's read cache watches identities, not access times.
 pub fn exists(path: &Path) -> io::Result<bool> {
     let (directory, relative) = locate(path)?;
-    match directory.metadata_hash_at(PathFlags::empty(), &relative) {
+    // The mount point itself.
+    let relative = if relative.is_empty() { "." } else { &relative };
+    match directory.metadata_hash_at(PathFlags::empty(), relative) {
         Ok(_) => Ok(true),
         Err(ErrorCode::NoEntry) => Ok(false),
         Err(code) => Err(error(code)),

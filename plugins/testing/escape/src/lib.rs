@@ -8,7 +8,8 @@
 //! `v-test-nested USER COMMAND [ARG...]` runs another command and returns its outcome.
 //!
 //! Probes of the read cache: `v-test-read USER PATH` prints the file `PATH` under `/user`
-//! (`missing` when there is none), or with a trailing `/` the sorted names in that directory;
+//! (`missing` when there is none), with a trailing `/` the sorted names in that directory,
+//! with a trailing `?` `yes` or `no` for whether the name exists (`hearth_sdk::fs::exists`);
 //! `v-test-clock` prints the wall-clock time in nanoseconds.
 //!
 //! `v-test-escape USER VICTIM` runs with read-write access to `data/users/USER/` only and tries
@@ -409,6 +410,10 @@ fn nested(call: &Call) -> CmdResult {
 }
 
 fn read(call: &Call) -> CmdResult {
+    if let Some(name) = call.arg(2).strip_suffix('?') {
+        let found = hearth_sdk::fs::exists(&Path::new("/user").join(name));
+        return Ok(if found { "yes" } else { "no" }.to_string());
+    }
     let path = Path::new("/user").join(call.arg(2));
     if call.arg(2).ends_with('/') {
         let mut names: Vec<String> = fs::read_dir(&path)
