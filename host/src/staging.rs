@@ -5,7 +5,8 @@
 //! The copy lives in `<data root>/staging/<pid>.<n>.<user>` (same filesystem as the data, so
 //! the exchange is one rename). Commit: `syncfs` (the copied files and the plugin's writes are
 //! on disk), exchange under the per-user lock the caller holds, `fsync` of both parent
-//! directories. Stages left by a killed process are removed on start.
+//! directories; concurrent commits share each flush (group commit: [`flush_together`]).
+//! Stages left by a killed process are removed on start.
 //!
 //! The old tree of a commit (now at the staging path) may still be open in a reader that
 //! opened the user's directory before the exchange. Every such reader holds a
@@ -186,6 +187,58 @@ pub fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
 
 fn rustix_error(error: rustix::io::Errno) -> io::Error {
     io::Error::from_raw_os_error(error.raw_os_error())
+}
+
+/// Group commit: concurrent commits share flushes. Each caller takes a ticket after its
+/// writes are done; the one that gets the lock reads how many tickets there are, flushes
+/// once, and so covers every caller up to that count. A caller whose ticket a flush that
+/// started after it already covered returns without flushing. One point per flushed object.
+#[derive(Default)]
+struct FlushPoint {
+    requested: AtomicU64,
+    covered: Mutex<u64>,
+}
+
+/// The flush points by flushed object: (device, inode) of a directory, or (device, 0) for
+/// `syncfs` of a filesystem.
+type FlushPoints = HashMap<(u64, u64), Arc<FlushPoint>>;
+
+fn flush_points() -> std::sync::MutexGuard<'static, FlushPoints> {
+    static POINTS: OnceLock<Mutex<FlushPoints>> = OnceLock::new();
+    POINTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `flush` unless a flush of the same object that started after this call began has
+/// already finished; a failed flush covers nobody.
+fn flush_together(
+    object: (u64, u64),
+    flush: impl FnOnce() -> rustix::io::Result<()>,
+) -> rustix::io::Result<()> {
+    let point = flush_points().entry(object).or_default().clone();
+    let ticket = point.requested.fetch_add(1, Ordering::SeqCst) + 1;
+    let mut covered = point.covered.lock().unwrap_or_else(|e| e.into_inner());
+    if *covered >= ticket {
+        return Ok(());
+    }
+    let covering = point.requested.load(Ordering::SeqCst);
+    flush()?;
+    *covered = covering;
+    Ok(())
+}
+
+/// `syncfs` of the filesystem holding `fd`, shared with concurrent commits.
+fn syncfs_together(fd: &rustix::fd::OwnedFd) -> rustix::io::Result<()> {
+    let device = rustix::fs::fstat(fd)?.st_dev;
+    flush_together((device, 0), || rustix::fs::syncfs(fd))
+}
+
+/// `fsync` of the directory `fd`, shared with concurrent commits.
+fn fsync_together(fd: &rustix::fd::OwnedFd) -> rustix::io::Result<()> {
+    let stat = rustix::fs::fstat(fd)?;
+    flush_together((stat.st_dev, stat.st_ino.max(1)), || rustix::fs::fsync(fd))
 }
 
 /// A descriptor of `dir` that `fsync`/`syncfs` accept (cap-std holds `O_PATH` ones).
@@ -380,10 +433,10 @@ impl Stage {
             .map_err(to_disk)?;
             // One `syncfs` per filesystem: the stage's own comes next.
             if rustix::fs::fstat(&other).map_err(to_disk)?.st_dev != staging_device {
-                rustix::fs::syncfs(&other).map_err(to_disk)?;
+                syncfs_together(&other).map_err(to_disk)?;
             }
         }
-        rustix::fs::syncfs(&staging).map_err(to_disk)?;
+        syncfs_together(&staging).map_err(to_disk)?;
         rustix::fs::renameat_with(
             &self.staging,
             self.name.as_str(),
@@ -395,8 +448,8 @@ impl Stage {
         // The exchange is done; a crash from here on leaves the new tree in place and the
         // old one in staging/, which the next start removes.
         let synced = readable(&self.users)
-            .and_then(rustix::fs::fsync)
-            .and(rustix::fs::fsync(&staging));
+            .and_then(|users| fsync_together(&users))
+            .and(fsync_together(&staging));
         if let Err(error) = synced {
             tracing::warn!(user = self.user, %error, "could not sync data/users after a commit");
         }
@@ -528,6 +581,45 @@ pub fn recover(root: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_flushes_are_shared_and_each_caller_waits_for_one_that_started_after_it() {
+        // (start, end) of every flush actually run.
+        let flushes: Arc<Mutex<Vec<(Instant, Instant)>>> = Arc::default();
+        let object = (u64::MAX, u64::MAX);
+        let callers: Vec<_> = (0..16)
+            .map(|_| {
+                let flushes = flushes.clone();
+                std::thread::spawn(move || {
+                    let called = Instant::now();
+                    flush_together(object, || {
+                        let started = Instant::now();
+                        std::thread::sleep(Duration::from_millis(30));
+                        flushes.lock().unwrap().push((started, Instant::now()));
+                        Ok(())
+                    })
+                    .unwrap();
+                    (called, Instant::now())
+                })
+            })
+            .collect();
+        let calls: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+        let flushes = flushes.lock().unwrap();
+        assert!(
+            flushes.len() < calls.len(),
+            "{} flushes for {} calls",
+            flushes.len(),
+            calls.len()
+        );
+        for (called, returned) in calls {
+            assert!(
+                flushes
+                    .iter()
+                    .any(|&(start, end)| start >= called && end <= returned),
+                "a caller returned without a flush that started after it"
+            );
+        }
+    }
 
     #[test]
     fn an_old_tree_waits_for_every_reader_that_started_before_its_commit() {
