@@ -323,7 +323,8 @@ impl ReadLog {
         }
     }
 
-    /// Notes a directory listing: the directory's stamp changes with its entries.
+    /// Notes the stamp of a descriptor's object (a directory listed: its stamp changes with
+    /// its entries; or an identity asked).
     fn listed(&mut self, dir: u32, metadata: std::io::Result<std::fs::Metadata>) {
         match self.descriptors.get(&dir).cloned() {
             Some(host) => self.seen(host, metadata),
@@ -344,6 +345,40 @@ impl ReadLog {
             path,
             seen: Some(stamp),
         });
+    }
+}
+
+/// A WASI filesystem result as the guest gets it: the value or the error code (a trap stays
+/// a trap).
+fn fs_result<T>(
+    result: Result<T, wasmtime_wasi::p2::FsError>,
+) -> wasmtime::Result<Result<T, ErrorCode>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(error) => Ok(Err(error.downcast()?)),
+    }
+}
+
+/// Like [`fs_result`]; a failure also means the run is not kept (an error the guest turned
+/// into a code-0 answer is explained by no stamp).
+fn fs_result_or_untracked<T>(
+    state: &mut HostState,
+    result: Result<T, wasmtime_wasi::p2::FsError>,
+) -> wasmtime::Result<Result<T, ErrorCode>> {
+    let result = fs_result(result)?;
+    if result.is_err() {
+        state.untracked_input();
+    }
+    Ok(result)
+}
+
+/// Notes, in a watched run, the stamp of what `descriptor` holds open under its path.
+fn stamp_descriptor(state: &mut HostState, descriptor: &Resource<Descriptor>) {
+    if state.reads.is_some() {
+        let metadata = descriptor_metadata(state, descriptor);
+        if let Some(log) = &mut state.reads {
+            log.listed(descriptor.rep(), metadata);
+        }
     }
 }
 
@@ -453,10 +488,7 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                     flags,
                 )
                 .await;
-                let opened = match opened {
-                    Ok(descriptor) => Ok(descriptor),
-                    Err(error) => Err(error.downcast()?),
-                };
+                let opened = fs_result(opened)?;
                 if state.reads.is_some() {
                     let noted = match &opened {
                         Ok(descriptor) => {
@@ -479,21 +511,9 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         |mut store: wasmtime::StoreContextMut<'_, HostState>, (dir,): (Resource<Descriptor>,)| {
             Box::new(async move {
                 let state = store.data_mut();
-                if state.reads.is_some() {
-                    let metadata = descriptor_metadata(state, &dir);
-                    if let Some(log) = &mut state.reads {
-                        log.listed(dir.rep(), metadata);
-                    }
-                }
+                stamp_descriptor(state, &dir);
                 let listed = HostDescriptor::read_directory(&mut state.filesystem(), dir).await;
-                let listed = match listed {
-                    Ok(stream) => Ok(stream),
-                    Err(error) => Err(error.downcast()?),
-                };
-                if listed.is_err() {
-                    state.untracked_input();
-                }
-                Ok((listed,))
+                Ok((fs_result_or_untracked(state, listed)?,))
             })
         },
     )?;
@@ -511,14 +531,6 @@ fn untracked_metadata_calls(
 ) -> wasmtime::Result<()> {
     use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorStat, MetadataHashValue};
     type Store<'a> = wasmtime::StoreContextMut<'a, HostState>;
-    fn fs_result<T>(
-        result: Result<T, wasmtime_wasi::p2::FsError>,
-    ) -> wasmtime::Result<Result<T, ErrorCode>> {
-        match result {
-            Ok(value) => Ok(Ok(value)),
-            Err(error) => Ok(Err(error.downcast()?)),
-        }
-    }
     types.func_wrap_async(
         "[method]descriptor.stat",
         |mut store: Store<'_>, (fd,): (Resource<Descriptor>,)| {
@@ -548,19 +560,10 @@ fn untracked_metadata_calls(
             Box::new(async move {
                 let state = store.data_mut();
                 // The hash is the descriptor's device and inode, which its stamp covers.
-                if state.reads.is_some() {
-                    let metadata = descriptor_metadata(state, &fd);
-                    if let Some(log) = &mut state.reads {
-                        log.listed(fd.rep(), metadata);
-                    }
-                }
+                stamp_descriptor(state, &fd);
                 let hash: Result<MetadataHashValue, _> =
                     HostDescriptor::metadata_hash(&mut state.filesystem(), fd).await;
-                let hash = fs_result(hash)?;
-                if hash.is_err() {
-                    state.untracked_input();
-                }
-                Ok((hash,))
+                Ok((fs_result_or_untracked(state, hash)?,))
             })
         },
     )?;
@@ -623,14 +626,7 @@ fn failed_reads_untracked(
             Box::new(async move {
                 let state = store.data_mut();
                 let read = HostDescriptor::read(&mut state.filesystem(), fd, len, offset).await;
-                let read = match read {
-                    Ok(read) => Ok(read),
-                    Err(error) => {
-                        state.untracked_input();
-                        Err(error.downcast()?)
-                    }
-                };
-                Ok((read,))
+                Ok((fs_result_or_untracked(state, read)?,))
             })
         },
     )?;
@@ -643,14 +639,7 @@ fn failed_reads_untracked(
                 let entry =
                     HostDirectoryEntryStream::read_directory_entry(&mut state.filesystem(), stream)
                         .await;
-                let entry = match entry {
-                    Ok(entry) => Ok(entry),
-                    Err(error) => {
-                        state.untracked_input();
-                        Err(error.downcast()?)
-                    }
-                };
-                Ok((entry,))
+                Ok((fs_result_or_untracked(state, entry)?,))
             })
         },
     )?;
