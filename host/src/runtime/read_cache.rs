@@ -2,12 +2,13 @@
 //! files is kept with the stamp of every file and directory it opened or listed (and of
 //! every name it found missing), and is given again, without running the plugin, while each
 //! of those still holds. A run that asked for anything the stamps cannot vouch for (the
-//! time, randomness, file metadata, a symbolic link, any hearth host interface) is not kept.
+//! time, randomness, access times or link targets, any hearth host interface) or met a
+//! failed read is not kept.
 //!
 //! The run is watched at the WASI boundary, so a plugin cannot lie about what it read: the
-//! linker's `open-at`, `read-directory` and `get-directories` note what they hand out, and
-//! the clocks, random sources, metadata calls and the hearth interfaces mark the run as
-//! untracked ([`track_reads`]). Stamps are taken from the descriptor the guest got (not
+//! linker's `open-at`, `read-directory`, `metadata-hash(-at)` and `get-directories` note
+//! what they hand out, and the clocks, random sources, `stat`, `stat-at`, `readlink-at` and
+//! the hearth interfaces mark the run as untracked ([`track_reads`]). Stamps are taken from the descriptor the guest got (not
 //! from the path afterwards), and a stamp younger than [`RACY_WINDOW`] is not trusted.
 //!
 //! [`RACY_WINDOW`]: crate::stamp::RACY_WINDOW
