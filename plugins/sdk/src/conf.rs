@@ -203,19 +203,31 @@ impl Record {
 
     /// The record as one line: `KEY='value' KEY='value'`.
     pub fn to_line(&self) -> Result<String, ConfError> {
-        let mut pairs = Vec::with_capacity(self.fields.len());
-        for (key, value) in &self.fields {
-            pairs.push(pair(key, value)?);
-        }
-        Ok(pairs.join(" "))
+        self.render(' ', false)
     }
 
     /// The record as a source file: one `KEY='value'` per line, newline-terminated.
     pub fn to_source(&self) -> Result<String, ConfError> {
-        let mut out = String::new();
-        for (key, value) in &self.fields {
-            out.push_str(&pair(key, value)?);
-            out.push('\n');
+        self.render('\n', true)
+    }
+
+    /// The pairs with `separator` between them (and after the last one, with `terminated`),
+    /// written into one string.
+    fn render(&self, separator: char, terminated: bool) -> Result<String, ConfError> {
+        let size: usize = self
+            .fields
+            .iter()
+            .map(|(key, value)| key.len() + value.len() + 4)
+            .sum();
+        let mut out = String::with_capacity(size);
+        for (index, (key, value)) in self.fields.iter().enumerate() {
+            if index > 0 {
+                out.push(separator);
+            }
+            push_pair(&mut out, key, value)?;
+        }
+        if terminated && !self.fields.is_empty() {
+            out.push(separator);
         }
         Ok(out)
     }
@@ -266,7 +278,23 @@ pub fn write_list(records: &[Record]) -> Result<String, ConfError> {
 
 /// Single-quotes a value for a `KEY='value'` file.
 pub fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
+    let mut out = String::with_capacity(value.len() + 2);
+    push_quoted(&mut out, value);
+    out
+}
+
+/// Appends `value` single-quoted, each `'` in it as `'\''`.
+fn push_quoted(out: &mut String, value: &str) {
+    out.push('\'');
+    let mut parts = value.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for part in parts {
+        out.push_str(r"'\''");
+        out.push_str(part);
+    }
+    out.push('\'');
 }
 
 fn content_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -275,12 +303,16 @@ fn content_lines(text: &str) -> impl Iterator<Item = &str> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
 }
 
-fn pair(key: &str, value: &str) -> Result<String, ConfError> {
+/// Appends `KEY='value'`; a value with a line break cannot be written.
+fn push_pair(out: &mut String, key: &str, value: &str) -> Result<(), ConfError> {
     check_key(key)?;
     if value.contains(['\n', '\r']) {
         return Err(ConfError::LineBreak(key.to_string()));
     }
-    Ok(format!("{key}={}", quote(value)))
+    out.push_str(key);
+    out.push('=');
+    push_quoted(out, value);
+    Ok(())
 }
 
 fn check_key(key: &str) -> Result<(), ConfError> {
@@ -378,6 +410,25 @@ mod tests {
             record.to_line(),
             Err(ConfError::LineBreak("NAME".to_string()))
         );
+    }
+
+    #[test]
+    fn writers_quote_as_hestia_does() {
+        let record = Record::from_pairs([("A", "it's"), ("B", ""), ("C", "''x'")]);
+        assert_eq!(
+            record.to_line().unwrap(),
+            r"A='it'\''s' B='' C=''\'''\''x'\'''"
+        );
+        assert_eq!(
+            record.to_source().unwrap(),
+            "A='it'\\''s'\nB=''\nC=''\\'''\\''x'\\'''\n"
+        );
+        assert_eq!(quote("a'b"), r"'a'\''b'");
+        assert_eq!(Record::new().to_source().unwrap(), "");
+        assert!(matches!(
+            Record::from_pairs([("A", "x\ny")]).to_line(),
+            Err(ConfError::LineBreak(_))
+        ));
     }
 
     #[test]
