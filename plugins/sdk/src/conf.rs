@@ -214,22 +214,35 @@ impl Record {
     /// The pairs with `separator` between them (and after the last one, with `terminated`),
     /// written into one string.
     fn render(&self, separator: char, terminated: bool) -> Result<String, ConfError> {
-        let size: usize = self
-            .fields
+        let mut out = String::with_capacity(self.rendered_len());
+        self.render_into(&mut out, separator, terminated)?;
+        Ok(out)
+    }
+
+    /// About how long the rendered pairs are (quotes inside values make it longer).
+    fn rendered_len(&self) -> usize {
+        self.fields
             .iter()
             .map(|(key, value)| key.len() + value.len() + 4)
-            .sum();
-        let mut out = String::with_capacity(size);
+            .sum()
+    }
+
+    fn render_into(
+        &self,
+        out: &mut String,
+        separator: char,
+        terminated: bool,
+    ) -> Result<(), ConfError> {
         for (index, (key, value)) in self.fields.iter().enumerate() {
             if index > 0 {
                 out.push(separator);
             }
-            push_pair(&mut out, key, value)?;
+            push_pair(out, key, value)?;
         }
         if terminated && !self.fields.is_empty() {
             out.push(separator);
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -256,11 +269,17 @@ pub fn parse_source(text: &str) -> Result<Record, ConfError> {
 /// Parses an object-list file: one record per non-blank line.
 pub fn parse_list(text: &str) -> Result<Vec<Record>, ConfError> {
     let mut seen = seen_keys();
+    // The records of one file have about as many fields each: room for the last one's.
+    let mut fields = 0;
     content_lines(text)
         .map(|line| {
             seen.clear();
-            let mut record = Record::new();
+            let mut record = Record {
+                fields: Vec::with_capacity(fields),
+                hint: LookupHint::default(),
+            };
             record.extend_from_line(line, &mut seen)?;
+            fields = record.fields.len();
             Ok(record)
         })
         .collect()
@@ -268,9 +287,10 @@ pub fn parse_list(text: &str) -> Result<Vec<Record>, ConfError> {
 
 /// Writes an object-list file: one line per record, newline-terminated.
 pub fn write_list(records: &[Record]) -> Result<String, ConfError> {
-    let mut out = String::new();
+    let size = records.iter().map(|record| record.rendered_len() + 1).sum();
+    let mut out = String::with_capacity(size);
     for record in records {
-        out.push_str(&record.to_line()?);
+        record.render_into(&mut out, ' ', false)?;
         out.push('\n');
     }
     Ok(out)
