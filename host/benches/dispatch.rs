@@ -76,13 +76,7 @@ async fn main() {
     tokio::time::sleep(RACY_WINDOW).await;
     for (memoized, label) in [(true, "memoized answer"), (false, "plugin run")] {
         hearth.runtime().set_memoize_reads(memoized);
-        let mut samples = Vec::with_capacity(samples_wanted);
-        for i in 0..warmup + samples_wanted {
-            let elapsed = timed_call(&hearth, command, &list_args).await;
-            if i >= warmup {
-                samples.push(elapsed);
-            }
-        }
+        let samples = repeated_calls(&hearth, command, &list_args, warmup, samples_wanted).await;
         report(
             &format!("in-process `{}`, {label}", words.join(" ")),
             samples,
@@ -172,6 +166,24 @@ async fn timed_call(hearth: &Hearth, command: &str, args: &[String]) -> Duration
     elapsed
 }
 
+/// The times of `count` calls of the same command, after `warmup` untimed ones.
+async fn repeated_calls(
+    hearth: &Hearth,
+    command: &str,
+    args: &[String],
+    warmup: usize,
+    count: usize,
+) -> Vec<Duration> {
+    for _ in 0..warmup {
+        timed_call(hearth, command, args).await;
+    }
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        samples.push(timed_call(hearth, command, args).await);
+    }
+    samples
+}
+
 /// The list and mutation rows, and startup with a warm and a cold compile cache.
 async fn lists_mutations_and_startup(hearth: &Hearth, data_dir: &std::path::Path, measuring: bool) {
     let (domains, list_samples, mutations, warm_starts, cold_starts) = if measuring {
@@ -187,10 +199,7 @@ async fn lists_mutations_and_startup(hearth: &Hearth, data_dir: &std::path::Path
     tokio::time::sleep(RACY_WINDOW).await;
     for (memoized, label) in [(false, "plugin run"), (true, "memoized answer")] {
         hearth.runtime().set_memoize_reads(memoized);
-        let mut samples = Vec::with_capacity(list_samples);
-        for _ in 0..list_samples {
-            samples.push(timed_call(hearth, "v-list-web-domains", &list).await);
-        }
+        let samples = repeated_calls(hearth, "v-list-web-domains", &list, 0, list_samples).await;
         report(
             &format!("in-process `v-list-web-domains alice json` ({domains} domains), {label}"),
             samples,

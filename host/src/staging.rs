@@ -229,9 +229,8 @@ fn flush_together(
     Ok(())
 }
 
-/// `syncfs` of the filesystem holding `fd`, shared with concurrent commits.
-fn syncfs_together(fd: &rustix::fd::OwnedFd) -> rustix::io::Result<()> {
-    let device = rustix::fs::fstat(fd)?.st_dev;
+/// `syncfs` of the filesystem `device` holding `fd`, shared with concurrent commits.
+fn syncfs_together(fd: &rustix::fd::OwnedFd, device: u64) -> rustix::io::Result<()> {
     flush_together((device, 0), || rustix::fs::syncfs(fd))
 }
 
@@ -432,11 +431,12 @@ impl Stage {
             )
             .map_err(to_disk)?;
             // One `syncfs` per filesystem: the stage's own comes next.
-            if rustix::fs::fstat(&other).map_err(to_disk)?.st_dev != staging_device {
-                syncfs_together(&other).map_err(to_disk)?;
+            let device = rustix::fs::fstat(&other).map_err(to_disk)?.st_dev;
+            if device != staging_device {
+                syncfs_together(&other, device).map_err(to_disk)?;
             }
         }
-        syncfs_together(&staging).map_err(to_disk)?;
+        syncfs_together(&staging, staging_device).map_err(to_disk)?;
         rustix::fs::renameat_with(
             &self.staging,
             self.name.as_str(),

@@ -373,7 +373,7 @@ impl Runtime {
             return Ok(outcome);
         }
         let _slot = self.slots.try_acquire().map_err(|_| RuntimeError::Busy)?;
-        // Held until the store is gone: no old tree it might open is reused under it.
+        // Held until the store is gone: no old tree it might open is removed under it.
         let _reading = crate::staging::reader_ticket();
         let scope = InvocationScope {
             user: policy::user_argument(command.spec(), args).map(str::to_string),

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use wasmtime::component::{Linker, Resource};
-use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView, WasiClocksView};
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
     DescriptorFlags, ErrorCode, HostDescriptor, OpenFlags, PathFlags,
 };
-use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx};
 
 use super::Outcome;
 use super::host_state::HostState;
@@ -209,8 +209,10 @@ impl ReadCache {
 
 /// What one run has looked at so far; kept in its store while it runs.
 pub(crate) struct ReadLog {
-    /// Preopened directories: guest name → host path.
-    preopens: Vec<(String, PathBuf)>,
+    /// Preopened directories: guest name, host path, and whether the directory the sandbox
+    /// holds was found to be the one at that path (the sandbox holds it for the whole run,
+    /// so once is enough).
+    preopens: Vec<(String, PathBuf, bool)>,
     /// Host path of every descriptor handed out so far, by resource handle.
     descriptors: HashMap<u32, PathBuf>,
     inputs: Vec<Input>,
@@ -227,7 +229,7 @@ impl ReadLog {
             preopens: grant
                 .preopens()
                 .iter()
-                .map(|preopen| (preopen.guest.clone(), preopen.host.clone()))
+                .map(|preopen| (preopen.guest.clone(), preopen.host.clone(), false))
                 .collect(),
             descriptors: HashMap::new(),
             inputs: Vec::new(),
@@ -246,28 +248,32 @@ impl ReadLog {
         (self.watched && !self.untracked && self.inputs.len() <= MAX_INPUTS).then_some(self.inputs)
     }
 
-    /// Notes a preopened directory handed out; `metadata` is its descriptor's. A directory
+    /// Notes a preopened directory handed out; `metadata` gives its descriptor's. A directory
     /// swapped (by a commit) since the sandbox opened it is not what its path names now.
     fn preopened(
         &mut self,
         handle: u32,
         guest: &str,
-        metadata: std::io::Result<std::fs::Metadata>,
+        metadata: impl FnOnce() -> std::io::Result<std::fs::Metadata>,
     ) {
         use std::os::unix::fs::MetadataExt;
         self.watched = true;
-        let Some((_, host)) = self.preopens.iter().find(|(name, _)| name == guest) else {
+        let Some((_, host, checked)) = self.preopens.iter_mut().find(|(name, ..)| name == guest)
+        else {
             return self.untracked();
         };
-        let identity = |metadata: &std::fs::Metadata| (metadata.dev(), metadata.ino());
-        let same = match (&metadata, std::fs::metadata(host)) {
-            (Ok(opened), Ok(named)) => identity(opened) == identity(&named),
-            _ => false,
-        };
-        if !same {
-            return self.untracked();
+        if !*checked {
+            let identity = |metadata: &std::fs::Metadata| (metadata.dev(), metadata.ino());
+            *checked = match (metadata(), std::fs::metadata(&*host)) {
+                (Ok(opened), Ok(named)) => identity(&opened) == identity(&named),
+                _ => false,
+            };
+            if !*checked {
+                return self.untracked();
+            }
         }
-        self.descriptors.insert(handle, host.clone());
+        let host = host.clone();
+        self.descriptors.insert(handle, host);
     }
 
     /// Notes an `open-at` under the descriptor `parent` and what came of it.
@@ -326,8 +332,8 @@ impl ReadLog {
 
     /// Notes the stamp of a descriptor's object (a directory listed: its stamp changes with
     /// its entries; or an identity asked).
-    fn listed(&mut self, dir: u32, metadata: std::io::Result<std::fs::Metadata>) {
-        match self.descriptors.get(&dir).cloned() {
+    fn descriptor_seen(&mut self, handle: u32, metadata: std::io::Result<std::fs::Metadata>) {
+        match self.descriptors.get(&handle).cloned() {
             Some(host) => self.seen(host, metadata),
             None => self.untracked(),
         }
@@ -375,20 +381,20 @@ fn fs_result_or_untracked<T>(
 
 /// Notes, in a watched run, the stamp of what `descriptor` holds open under its path.
 fn stamp_descriptor(state: &mut HostState, descriptor: &Resource<Descriptor>) {
-    if state.reads.is_some() {
-        let metadata = descriptor_metadata(state, descriptor);
-        if let Some(log) = &mut state.reads {
-            log.listed(descriptor.rep(), metadata);
-        }
+    if let Some(log) = &mut state.reads {
+        log.descriptor_seen(
+            descriptor.rep(),
+            descriptor_metadata(&state.table, descriptor),
+        );
     }
 }
 
 /// The metadata of what a descriptor holds open.
 fn descriptor_metadata(
-    state: &HostState,
+    table: &wasmtime::component::ResourceTable,
     descriptor: &Resource<Descriptor>,
 ) -> std::io::Result<std::fs::Metadata> {
-    match state.table.get(descriptor) {
+    match table.get(descriptor) {
         Ok(Descriptor::File(file)) => file.file.metadata(),
         Ok(Descriptor::Dir(dir)) => dir.dir.metadata(),
         Err(_) => Err(std::io::ErrorKind::NotFound.into()),
@@ -418,26 +424,19 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     use wasmtime_wasi::p2::bindings::{clocks, random};
     linker.allow_shadowing(true);
     // Time and randomness: served as before, the run is no longer memoizable.
-    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(linker, |state| {
+    fn untracked_clocks(state: &mut HostState) -> WasiClocksCtxView<'_> {
         state.untracked_input();
         state.clocks()
-    })?;
-    clocks::monotonic_clock::add_to_linker::<HostState, WasiClocks>(linker, |state| {
-        state.untracked_input();
-        state.clocks()
-    })?;
-    random::random::add_to_linker::<HostState, WasiRandom>(linker, |state| {
+    }
+    fn untracked_random(state: &mut HostState) -> &mut WasiRandomCtx {
         state.untracked_input();
         state.wasi.random()
-    })?;
-    random::insecure::add_to_linker::<HostState, WasiRandom>(linker, |state| {
-        state.untracked_input();
-        state.wasi.random()
-    })?;
-    random::insecure_seed::add_to_linker::<HostState, WasiRandom>(linker, |state| {
-        state.untracked_input();
-        state.wasi.random()
-    })?;
+    }
+    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(linker, untracked_clocks)?;
+    clocks::monotonic_clock::add_to_linker::<HostState, WasiClocks>(linker, untracked_clocks)?;
+    random::random::add_to_linker::<HostState, WasiRandom>(linker, untracked_random)?;
+    random::insecure::add_to_linker::<HostState, WasiRandom>(linker, untracked_random)?;
+    random::insecure_seed::add_to_linker::<HostState, WasiRandom>(linker, untracked_random)?;
 
     linker.instance(WASI_FILESYSTEM_PREOPENS)?.func_wrap(
         "get-directories",
@@ -445,21 +444,12 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
             use wasmtime_wasi::p2::bindings::filesystem::preopens::Host;
             let state = store.data_mut();
             let directories = state.filesystem().get_directories()?;
-            if state.reads.is_some() {
-                let opened: Vec<_> = directories
-                    .iter()
-                    .map(|(descriptor, guest)| {
-                        (
-                            descriptor.rep(),
-                            guest,
-                            descriptor_metadata(state, descriptor),
-                        )
-                    })
-                    .collect();
-                if let Some(log) = &mut state.reads {
-                    for (handle, guest, metadata) in opened {
-                        log.preopened(handle, guest, metadata);
-                    }
+            if let Some(log) = &mut state.reads {
+                let table = &state.table;
+                for (descriptor, guest) in &directories {
+                    log.preopened(descriptor.rep(), guest, || {
+                        descriptor_metadata(table, descriptor)
+                    });
                 }
             }
             Ok((directories,))
@@ -480,28 +470,28 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
             Box::new(async move {
                 let state = store.data_mut();
                 let parent_handle = parent.rep();
+                let watched_path = state.reads.is_some().then(|| path.clone());
                 let opened = HostDescriptor::open_at(
                     &mut state.filesystem(),
                     parent,
                     path_flags,
-                    path.clone(),
+                    path,
                     open_flags,
                     flags,
                 )
                 .await;
                 let opened = fs_result(opened)?;
-                if state.reads.is_some() {
+                // A link is followed (or, without SYMLINK_FOLLOW, refused) inside the
+                // sandbox; the check later follows the same path on the host.
+                if let (Some(log), Some(path)) = (&mut state.reads, watched_path) {
                     let noted = match &opened {
-                        Ok(descriptor) => {
-                            Ok((descriptor.rep(), descriptor_metadata(state, descriptor)))
-                        }
+                        Ok(descriptor) => Ok((
+                            descriptor.rep(),
+                            descriptor_metadata(&state.table, descriptor),
+                        )),
                         Err(code) => Err(*code),
                     };
-                    // A link is followed (or, without SYMLINK_FOLLOW, refused) inside the
-                    // sandbox; the check later follows the same path on the host.
-                    if let Some(log) = &mut state.reads {
-                        log.opened(parent_handle, &path, noted);
-                    }
+                    log.opened(parent_handle, &path, noted);
                 }
                 Ok((opened,))
             })
@@ -518,7 +508,7 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
             })
         },
     )?;
-    untracked_metadata_calls(&mut types)?;
+    metadata_calls(&mut types)?;
     failed_reads_untracked(&mut types)?;
     linker.allow_shadowing(false);
     Ok(())
@@ -527,7 +517,7 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
 /// `stat`, `stat-at` and `readlink-at` reveal access times and link targets, which no stamp
 /// covers: a run that asks them is not kept. `metadata-hash(-at)` reveal identities, which
 /// stamps do cover.
-fn untracked_metadata_calls(
+fn metadata_calls(
     types: &mut wasmtime::component::LinkerInstance<'_, HostState>,
 ) -> wasmtime::Result<()> {
     use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorStat, MetadataHashValue};
