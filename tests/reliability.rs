@@ -209,10 +209,14 @@ fn a_failed_command_leaves_nothing_behind() {
     add_user(s, "failing");
     let dir = s.path("data/users/failing");
     let before = snapshot(&dir);
+    let modified = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
+    let cron_modified = modified(&dir.join("cron.conf"));
     for (mode, code, message) in [
         ("fail", "19", "failing on purpose"),
         ("trap", "19", "v-test-stage failed unexpectedly"),
         ("loop", "14", "v-test-stage exceeded its time limit"),
+        // A staged file still linked to the live one: its times cannot be set either.
+        ("touch", "19", "could not touch cron.conf"),
     ] {
         let response = s.v2(false, "v-test-stage", &["failing", mode]);
         assert_eq!(
@@ -222,6 +226,11 @@ fn a_failed_command_leaves_nothing_behind() {
         );
         assert!(response.body.contains(message), "{mode}: {response:?}");
         assert_eq!(snapshot(&dir), before, "{mode}: the user's files changed");
+        assert_eq!(
+            modified(&dir.join("cron.conf")),
+            cron_modified,
+            "{mode}: the live file's times changed"
+        );
     }
     assert!(
         std::fs::read_dir(s.path("staging"))

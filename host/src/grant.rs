@@ -39,6 +39,9 @@ pub struct Grant {
     lock: LockScope,
     /// The staged copy the read-write user directory points at, committed on success.
     stage: Option<Arc<Stage>>,
+    /// A caller's stage the read-write user directory points at (a nested command): written
+    /// into, committed by the caller.
+    caller_stage: Option<Arc<Stage>>,
 }
 
 impl Grant {
@@ -48,6 +51,7 @@ impl Grant {
             preopens,
             lock,
             stage: None,
+            caller_stage: None,
         }
     }
 
@@ -57,9 +61,21 @@ impl Grant {
         self
     }
 
+    /// The same grant, writing into its caller's `stage`.
+    pub fn within_stage(mut self, stage: Arc<Stage>) -> Self {
+        self.caller_stage = Some(stage);
+        self
+    }
+
     /// The stage of this grant, if its user directory is staged.
     pub fn stage(&self) -> Option<&Stage> {
         self.stage.as_deref()
+    }
+
+    /// The stage the grant's user directory points at, its own or its caller's: what the
+    /// sandbox unshares files of before changing them in place ([`Stage::unshare`]).
+    pub fn writes_into_stage(&self) -> Option<&Arc<Stage>> {
+        self.stage.as_ref().or(self.caller_stage.as_ref())
     }
 
     /// Whether the guest's syncs can wait for the commit: the grant is staged, and its commit

@@ -3,7 +3,11 @@
 //! returns 0, and is thrown away otherwise (non-zero code, trap, timeout, cancellation).
 //!
 //! The copy lives in `<data root>/staging/<pid>.<n>.<user>` (same filesystem as the data, so
-//! the exchange is one rename). Commit: `syncfs` (the copied files and the plugin's writes are
+//! the exchange is one rename). Its directories are new; its files are hard links of the
+//! user's files (copied only where a link cannot be made), so staging writes no file data.
+//! A linked file is copied before anything may change it in place ([`Stage::unshare`], called
+//! by the sandbox before a write-open or a change of times): a stage never writes through to
+//! the user's live files. Commit: `syncfs` (the copied files and the plugin's writes are
 //! on disk), exchange under the per-user lock the caller holds, `fsync` of both parent
 //! directories; concurrent commits share each flush (group commit: [`flush_together`]).
 //! Stages left by a killed process are removed on start.
@@ -20,7 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use cap_std::fs::Dir;
@@ -97,9 +101,21 @@ fn epoch_drained(epoch: u64) -> bool {
 struct RetiredTrees {
     /// Trees swapped out by commits, oldest first: (epoch, when, name).
     retired: VecDeque<(u64, Instant, String)>,
+    /// The same trees by user, oldest first: a tree no reader can hold any more is the
+    /// next stage of its user ([`RetiredTrees::recycle`]). A tree taken from here is
+    /// skipped when it reaches the front of `retired`.
+    by_user: HashMap<String, VecDeque<(u64, Instant, String)>>,
 }
 
 impl RetiredTrees {
+    fn retire(&mut self, user: &str, epoch: u64, now: Instant, name: String) {
+        self.retired.push_back((epoch, now, name.clone()));
+        self.by_user
+            .entry(user.to_string())
+            .or_default()
+            .push_back((epoch, now, name));
+    }
+
     /// Takes the retired trees no reader can hold any more: the ones to remove.
     fn settle(&mut self, now: Instant) -> Vec<String> {
         let mut remove = Vec::new();
@@ -107,10 +123,47 @@ impl RetiredTrees {
             if now.duration_since(*at) < OLD_TREE_GRACE || !epoch_drained(*epoch) {
                 break;
             }
-            remove.extend(self.retired.pop_front().map(|(_, _, name)| name));
+            let Some((_, _, name)) = self.retired.pop_front() else {
+                break;
+            };
+            let user = stage_user(&name);
+            if let Some(trees) = self.by_user.get_mut(user)
+                && trees.front().is_some_and(|(_, _, first)| *first == name)
+            {
+                trees.pop_front();
+                if trees.is_empty() {
+                    self.by_user.remove(user);
+                }
+                remove.push(name);
+            }
         }
         remove
     }
+
+    /// Takes `user`'s oldest retired tree when no reader can hold it any more and it was
+    /// retired at least [`RECYCLE_AFTER`] ago: the stage of the user's next command starts
+    /// from it, so its directories are not made again (nor its old ones removed).
+    fn recycle(&mut self, user: &str, now: Instant) -> Option<String> {
+        let trees = self.by_user.get_mut(user)?;
+        let (epoch, at, _) = trees.front()?;
+        if now.duration_since(*at) < RECYCLE_AFTER || !epoch_drained(*epoch) {
+            return None;
+        }
+        let (_, _, name) = trees.pop_front()?;
+        if trees.is_empty() {
+            self.by_user.remove(user);
+        }
+        Some(name)
+    }
+}
+
+/// How long after its commit an old tree, once no ticketed reader can hold it, may become
+/// its user's next stage. Every reader of a user's tree holds a ticket; this is a margin.
+const RECYCLE_AFTER: Duration = Duration::from_secs(2);
+
+/// The user a stage name (`<pid>.<n>.<user>`) belongs to.
+fn stage_user(name: &str) -> &str {
+    name.splitn(3, '.').nth(2).unwrap_or_default()
 }
 
 /// The old trees of the data roots this process serves, by data root.
@@ -253,8 +306,8 @@ fn readable(dir: &Dir) -> rustix::io::Result<rustix::fd::OwnedFd> {
 
 /// Stages in use, by the real directory they stand for: nested commands of the same user
 /// (which run under the caller's lock) are pointed at the caller's stage.
-fn active() -> &'static Mutex<HashMap<PathBuf, PathBuf>> {
-    static ACTIVE: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+fn active() -> &'static Mutex<HashMap<PathBuf, Weak<Stage>>> {
+    static ACTIVE: OnceLock<Mutex<HashMap<PathBuf, Weak<Stage>>>> = OnceLock::new();
     ACTIVE.get_or_init(Default::default)
 }
 
@@ -268,7 +321,14 @@ pub struct Stage {
     name: String,
     real: PathBuf,
     state: Mutex<State>,
+    /// The stage's files that are still hard links of the user's files, by (device, inode):
+    /// the path in the stage each was linked at. Kept for the stage's life, so that a second
+    /// name the command gives such a file is unshared too.
+    shared: Mutex<SharedFiles>,
 }
+
+/// Linked files of a stage: (device, inode) to the stage-relative path.
+type SharedFiles = HashMap<(u64, u64), PathBuf>;
 
 #[derive(Debug)]
 enum State {
@@ -296,31 +356,137 @@ impl PartialEq for Stage {
 
 impl Eq for Stage {}
 
-/// Copies the tree `source` into a new directory `name` of `parent`, keeping permissions and
-/// symlinks as they are (never following them).
-fn copy_tree(source: &Dir, parent: &Dir, name: &str) -> io::Result<()> {
-    parent.create_dir(name)?;
-    let target = parent.open_dir(name)?;
+/// Makes the directory `target` (at `relative` in the stage) hold what `source` holds:
+/// the same directories with the same permissions, the same symbolic links (never
+/// followed), and each regular file as a hard link, noted in `shared` by its inode. What
+/// `target` already holds is kept where it is the same (a recycled tree: a file linked to
+/// the same inode, a directory of that name) and removed otherwise. A file that cannot be
+/// linked (another filesystem, too many links, a protected link) is copied.
+fn mirror_tree(
+    source: &Dir,
+    target: &Dir,
+    relative: &Path,
+    shared: &mut SharedFiles,
+) -> io::Result<()> {
+    use cap_std::fs::MetadataExt;
+    let mut held = HashMap::new();
+    for entry in target.entries()? {
+        let entry = entry?;
+        held.insert(entry.file_name(), entry.metadata()?);
+    }
     for entry in source.entries()? {
         let entry = entry?;
-        let file_name = entry.file_name();
+        let name = entry.file_name();
         let kind = entry.file_type()?;
+        let existing = held.remove(&name);
         if kind.is_dir() {
-            let child = source.open_dir(&file_name)?;
-            copy_tree(&child, &target, &file_name.to_string_lossy())?;
-            target.set_permissions(&file_name, child.dir_metadata()?.permissions())?;
-        } else if kind.is_symlink() {
-            let link = source.read_link_contents(&file_name)?;
-            target.symlink_contents(link, &file_name)?;
+            let child = source.open_dir(&name)?;
+            let permissions = child.dir_metadata()?.permissions();
+            let kept = match existing {
+                Some(metadata) if metadata.is_dir() => Some(metadata),
+                Some(metadata) => {
+                    remove_entry(target, &name, &metadata)?;
+                    None
+                }
+                None => None,
+            };
+            if kept.is_none() {
+                target.create_dir(&name)?;
+            }
+            let child_target = target.open_dir(&name)?;
+            mirror_tree(&child, &child_target, &relative.join(&name), shared)?;
+            if kept.is_none_or(|metadata| metadata.permissions() != permissions) {
+                target.set_permissions(&name, permissions)?;
+            }
         } else if kind.is_file() {
-            let mut from = source.open(&file_name)?;
-            let metadata = from.metadata()?;
-            let mut to = target.create(&file_name)?;
-            io::copy(&mut from, &mut to)?;
-            to.set_permissions(metadata.permissions())?;
+            if let Some(metadata) = existing {
+                let live = entry.metadata()?;
+                if metadata.is_file()
+                    && (metadata.dev(), metadata.ino()) == (live.dev(), live.ino())
+                {
+                    shared.insert((live.dev(), live.ino()), relative.join(&name));
+                    continue;
+                }
+                remove_entry(target, &name, &metadata)?;
+            }
+            match source.hard_link(&name, target, &name) {
+                Ok(()) => {
+                    let linked = target.symlink_metadata(&name)?;
+                    shared.insert((linked.dev(), linked.ino()), relative.join(&name));
+                }
+                Err(error) if link_refused(&error) => {
+                    let name = Path::new(&name);
+                    copy_file_to(source, name, target, name)?;
+                }
+                Err(error) => return Err(error),
+            }
+        } else {
+            if let Some(metadata) = existing {
+                remove_entry(target, &name, &metadata)?;
+            }
+            if kind.is_symlink() {
+                target.symlink_contents(source.read_link_contents(&name)?, &name)?;
+            }
         }
     }
+    for (name, metadata) in held {
+        remove_entry(target, &name, &metadata)?;
+    }
     Ok(())
+}
+
+/// Removes the entry `name` of `dir` (a whole tree for a directory).
+fn remove_entry(
+    dir: &Dir,
+    name: &std::ffi::OsStr,
+    metadata: &cap_std::fs::Metadata,
+) -> io::Result<()> {
+    if metadata.is_dir() {
+        dir.remove_dir_all(name)
+    } else {
+        dir.remove_file(name)
+    }
+}
+
+/// Whether a hard link failed for a reason a copy does not have: another filesystem
+/// (`EXDEV`), the file's link limit (`EMLINK`: the old trees of many recent commits still
+/// hold it), `fs.protected_hardlinks` (`EPERM`).
+fn link_refused(error: &io::Error) -> bool {
+    use rustix::io::Errno;
+    matches!(
+        Errno::from_io_error(error),
+        Some(Errno::XDEV | Errno::MLINK | Errno::PERM)
+    )
+}
+
+/// Copies the file `from` of `source` to a new file `to` of `target`, with its permissions.
+fn copy_file_to(source: &Dir, from: &Path, target: &Dir, to: &Path) -> io::Result<()> {
+    let mut reader = source.open(from)?;
+    let permissions = reader.metadata()?.permissions();
+    let mut writer = target.open_with(
+        to,
+        cap_std::fs::OpenOptions::new().write(true).create_new(true),
+    )?;
+    io::copy(&mut reader, &mut writer)?;
+    writer.set_permissions(permissions)
+}
+
+/// Replaces the file at `path` under `dir` with a copy of itself (a new inode with the same
+/// contents and permissions), through a temporary name beside it and a rename.
+fn replace_with_copy(dir: &Dir, path: &Path) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(".unshared");
+    let temporary = path.with_file_name(temporary_name);
+    match dir.remove_file(&temporary) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    copy_file_to(dir, path, dir, &temporary)?;
+    dir.rename(&temporary, dir, path)
 }
 
 impl Stage {
@@ -336,12 +502,17 @@ impl Stage {
         }) else {
             return Ok(grant);
         };
+        let recycled = retired_trees()
+            .get_mut(root.path())
+            .and_then(|pool| pool.recycle(user, Instant::now()));
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "{}.{}.{user}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = recycled.clone().unwrap_or_else(|| {
+            format!(
+                "{}.{}.{user}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+        });
         let users = root
             .dir()
             .open_dir("data/users")
@@ -362,15 +533,25 @@ impl Stage {
             name,
             real: real.clone(),
             state: Mutex::new(State::Open),
+            shared: Mutex::default(),
         };
         let source = stage
             .users
             .open_dir(user)
             .map_err(|e| StagingError::new("open the user's folder", e))?;
-        if let Err(error) = off_the_workers(|| copy_tree(&source, &stage.staging, &stage.name)) {
+        let mut shared = SharedFiles::new();
+        let staged = off_the_workers(|| {
+            if recycled.is_none() {
+                stage.staging.create_dir(&stage.name)?;
+            }
+            let target = stage.staging.open_dir(&stage.name)?;
+            mirror_tree(&source, &target, Path::new(""), &mut shared)
+        });
+        if let Err(error) = staged {
             // Dropping the stage removes the partial copy.
             return Err(StagingError::new("stage the user's folder", error));
         }
+        *stage.shared.lock().unwrap_or_else(|e| e.into_inner()) = shared;
         let permissions = source
             .dir_metadata()
             .map_err(|e| StagingError::new("stage the user's folder", e))?
@@ -379,15 +560,65 @@ impl Stage {
             .staging
             .set_permissions(&stage.name, permissions)
             .map_err(|e| StagingError::new("stage the user's folder", e))?;
-        let path = stage.path();
+        let mut preopens = grant.preopens().to_vec();
+        preopens[index].host = stage.path();
+        let stage = Arc::new(stage);
         active()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(real, path.clone());
-        let mut preopens = grant.preopens().to_vec();
-        preopens[index].host = path;
+            .insert(real, Arc::downgrade(&stage));
         let lock = grant.lock().clone();
-        Ok(Grant::new(preopens, lock).with_stage(Arc::new(stage)))
+        Ok(Grant::new(preopens, lock).with_stage(stage))
+    }
+
+    /// Called before the sandbox lets a command change the file at `path` under `dir` in
+    /// place (a write-open, a change of times; `follow`: the path's last link is followed):
+    /// when that file is one of the stage's links to the user's live files, it is first
+    /// replaced in the stage by a copy of itself, so the change reaches only the stage.
+    /// A linked file reached through a symbolic link, whose staged name no longer holds it,
+    /// cannot be unshared: `PermissionDenied`.
+    pub fn unshare(&self, dir: &Dir, path: &str, follow: bool) -> io::Result<()> {
+        use cap_std::fs::MetadataExt;
+        let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if shared.is_empty() {
+            return Ok(());
+        }
+        let found = if follow {
+            dir.metadata(path)
+        } else {
+            dir.symlink_metadata(path)
+        };
+        // Nothing there (the open creates it, or answers the error itself).
+        let Ok(found) = found else { return Ok(()) };
+        let key = (found.dev(), found.ino());
+        if !found.is_file() {
+            return Ok(());
+        }
+        let Some(staged_at) = shared.get(&key) else {
+            return Ok(());
+        };
+        let holds = |dir: &Dir, path: &Path| {
+            dir.symlink_metadata(path)
+                .is_ok_and(|m| (m.dev(), m.ino()) == key)
+        };
+        if holds(dir, Path::new(path)) {
+            return replace_with_copy(dir, Path::new(path));
+        }
+        let stage = self.staging.open_dir(&self.name)?;
+        if holds(&stage, staged_at) {
+            return replace_with_copy(&stage, staged_at);
+        }
+        Err(io::ErrorKind::PermissionDenied.into())
+    }
+
+    /// Whether an open file (by its metadata) is one of the stage's links to the user's live
+    /// files.
+    pub fn shares(&self, metadata: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&(metadata.dev(), metadata.ino()))
     }
 
     /// The staged copy's directory on the host.
@@ -475,10 +706,16 @@ impl Stage {
 
 impl Drop for Stage {
     fn drop(&mut self) {
-        active()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.real);
+        {
+            // Only this stage's entry: a later stage of the same user may have replaced it.
+            let mut active = active().lock().unwrap_or_else(|e| e.into_inner());
+            if active
+                .get(&self.real)
+                .is_some_and(|stage| stage.strong_count() == 0)
+            {
+                active.remove(&self.real);
+            }
+        }
         let state = std::mem::replace(
             &mut *self.state.lock().unwrap_or_else(|e| e.into_inner()),
             State::Discarded,
@@ -490,9 +727,7 @@ impl Drop for Stage {
             let mut remove = Vec::new();
             match state {
                 // Readers may still hold the old tree: it waits for them.
-                State::Committed(epoch) => {
-                    pool.retired.push_back((epoch, now, self.name.clone()));
-                }
+                State::Committed(epoch) => pool.retire(&self.user, epoch, now, self.name.clone()),
                 // A failed or abandoned command's copy may hold anything it wrote (a disk
                 // filled to the last byte): it goes at once.
                 State::Discarded | State::Open | State::Failed(_) => remove.push(self.name.clone()),
@@ -522,8 +757,9 @@ impl Stage {
     }
 }
 
-/// Points a nested command's user directory at its caller's stage. Only a caller holding the
-/// user's lock (`parent`) can own the stage of that user's directory, so the lookup is safe.
+/// Points a nested command's user directory at its caller's stage (which the nested
+/// command then writes into, see [`Grant::within_stage`]). Only a caller holding the user's
+/// lock (`parent`) can own the stage of that user's directory, so the lookup is safe.
 pub fn redirect_nested(grant: Grant, parent: &LockScope) -> Grant {
     if !matches!(parent, LockScope::User(_)) {
         return grant;
@@ -533,17 +769,16 @@ pub fn redirect_nested(grant: Grant, parent: &LockScope) -> Grant {
         return grant;
     }
     let mut preopens = grant.preopens().to_vec();
-    let mut changed = false;
+    let mut within = None;
     for preopen in &mut preopens {
-        if let Some(stage) = active.get(&preopen.host) {
-            preopen.host = stage.clone();
-            changed = true;
+        if let Some(stage) = active.get(&preopen.host).and_then(Weak::upgrade) {
+            preopen.host = stage.path();
+            within = Some(stage);
         }
     }
-    if changed {
-        Grant::new(preopens, grant.lock().clone())
-    } else {
-        grant
+    match within {
+        Some(stage) => Grant::new(preopens, grant.lock().clone()).within_stage(stage),
+        None => grant,
     }
 }
 
@@ -619,6 +854,172 @@ mod tests {
                 "a caller returned without a flush that started after it"
             );
         }
+    }
+
+    /// A data root with the user `alice`: `user.conf`, `dns/a.conf`, `gone/x`, `old.txt`
+    /// and a link `link` → `user.conf`; and a read-write grant of her directory.
+    fn alice_root() -> (tempfile::TempDir, DataRoot, Grant) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("conf")).unwrap();
+        let user = dir.path().join("data/users/alice");
+        std::fs::create_dir_all(user.join("dns")).unwrap();
+        std::fs::create_dir_all(user.join("gone")).unwrap();
+        std::fs::write(user.join("user.conf"), "NAME='Alice'\n").unwrap();
+        std::fs::write(user.join("dns/a.conf"), "ID='1'\n").unwrap();
+        std::fs::write(user.join("gone/x"), "x").unwrap();
+        std::fs::write(user.join("old.txt"), "old").unwrap();
+        std::os::unix::fs::symlink("user.conf", user.join("link")).unwrap();
+        let root = DataRoot::open(dir.path()).unwrap();
+        let grant = Grant::new(
+            vec![crate::grant::Preopen {
+                host: root.path().join("data/users/alice"),
+                guest: USER_MOUNT.to_string(),
+                permission: Permission::ReadWrite,
+            }],
+            LockScope::User("alice".to_string()),
+        );
+        (dir, root, grant)
+    }
+
+    fn inode(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).unwrap().ino()
+    }
+
+    /// Every entry under `dir`: (kind and permissions, contents or link target, inode of a
+    /// file; directories and links are the stage's own).
+    fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, (u32, Vec<u8>, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let mut entries = std::collections::BTreeMap::new();
+        let mut pending = vec![PathBuf::new()];
+        while let Some(relative) = pending.pop() {
+            for entry in std::fs::read_dir(dir.join(&relative)).unwrap() {
+                let entry = entry.unwrap();
+                let path = relative.join(entry.file_name());
+                let metadata = std::fs::symlink_metadata(dir.join(&path)).unwrap();
+                let contents = if metadata.is_dir() {
+                    pending.push(path.clone());
+                    Vec::new()
+                } else if metadata.is_symlink() {
+                    std::fs::read_link(dir.join(&path))
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes()
+                } else {
+                    std::fs::read(dir.join(&path)).unwrap()
+                };
+                let file_inode = if metadata.is_file() {
+                    metadata.ino()
+                } else {
+                    0
+                };
+                entries.insert(path, (metadata.mode(), contents, file_inode));
+            }
+        }
+        entries
+    }
+
+    #[test]
+    fn a_stage_links_the_users_files_and_a_write_reaches_only_the_stage() {
+        let (_dir, root, grant) = alice_root();
+        let live = root.path().join("data/users/alice");
+        let staged = Stage::prepare(&root, grant).unwrap();
+        let stage = staged.writes_into_stage().unwrap().clone();
+        let path = stage.path();
+        assert_eq!(
+            inode(&path.join("user.conf")),
+            inode(&live.join("user.conf"))
+        );
+        assert_eq!(
+            tree(&path),
+            tree(&live),
+            "the stage is the user's tree, linked"
+        );
+
+        let dir = Dir::open_ambient_dir(&path, cap_std::ambient_authority()).unwrap();
+        // Through its own name: replaced by a copy before the write.
+        stage.unshare(&dir, "user.conf", false).unwrap();
+        assert_ne!(
+            inode(&path.join("user.conf")),
+            inode(&live.join("user.conf"))
+        );
+        std::fs::write(path.join("user.conf"), "NAME='Changed'\n").unwrap();
+        assert_eq!(
+            std::fs::read(live.join("user.conf")).unwrap(),
+            b"NAME='Alice'\n"
+        );
+        // Through a second name the command gave a linked file.
+        std::fs::hard_link(path.join("dns/a.conf"), path.join("second")).unwrap();
+        stage.unshare(&dir, "second", false).unwrap();
+        assert_ne!(inode(&path.join("second")), inode(&live.join("dns/a.conf")));
+        // Through a symbolic link: the file is copied at its staged name.
+        std::os::unix::fs::symlink("dns/a.conf", path.join("to-a")).unwrap();
+        stage.unshare(&dir, "to-a", true).unwrap();
+        assert_ne!(
+            inode(&path.join("dns/a.conf")),
+            inode(&live.join("dns/a.conf"))
+        );
+        assert_eq!(std::fs::read(path.join("dns/a.conf")).unwrap(), b"ID='1'\n");
+        // A linked file moved away from its staged name and reached through a link: refused.
+        std::fs::rename(path.join("old.txt"), path.join("moved.txt")).unwrap();
+        std::os::unix::fs::symlink("moved.txt", path.join("to-moved")).unwrap();
+        let refused = stage.unshare(&dir, "to-moved", true).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied);
+        // A file the command made itself, or nothing at all: nothing to do.
+        std::fs::write(path.join("new.txt"), "new").unwrap();
+        let new_inode = inode(&path.join("new.txt"));
+        stage.unshare(&dir, "new.txt", false).unwrap();
+        stage.unshare(&dir, "missing", false).unwrap();
+        assert_eq!(inode(&path.join("new.txt")), new_inode);
+
+        staged.finish_staged(false);
+        drop((staged, stage));
+        assert_eq!(
+            std::fs::read(live.join("user.conf")).unwrap(),
+            b"NAME='Alice'\n"
+        );
+        assert!(!path.exists(), "a discarded stage is removed");
+    }
+
+    #[test]
+    fn a_recycled_old_tree_mirrors_the_users_tree_exactly() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, root, grant) = alice_root();
+        let live = root.path().join("data/users/alice");
+        let staged = Stage::prepare(&root, grant.clone()).unwrap();
+        let first = staged.stage().unwrap().path();
+        std::fs::remove_file(first.join("user.conf")).unwrap();
+        std::fs::write(first.join("user.conf"), "NAME='Committed'\n").unwrap();
+        assert!(staged.finish_staged(true));
+        drop(staged);
+        assert_eq!(
+            std::fs::read(live.join("user.conf")).unwrap(),
+            b"NAME='Committed'\n"
+        );
+        assert!(first.exists(), "the old tree waits in staging/");
+
+        // Later changes of the user's tree: every kind of difference the old tree now has.
+        std::fs::remove_dir_all(live.join("gone")).unwrap();
+        std::fs::remove_file(live.join("old.txt")).unwrap();
+        std::fs::write(live.join("new.txt"), "new").unwrap();
+        std::fs::create_dir(live.join("mail")).unwrap();
+        std::fs::write(live.join("mail/box"), "box").unwrap();
+        std::fs::set_permissions(live.join("dns"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::remove_file(live.join("link")).unwrap();
+        std::os::unix::fs::symlink("dns/a.conf", live.join("link")).unwrap();
+        std::fs::write(live.join("dns/.a.tmp"), "ID='2'\n").unwrap();
+        std::fs::rename(live.join("dns/.a.tmp"), live.join("dns/a.conf")).unwrap();
+
+        std::thread::sleep(RECYCLE_AFTER + Duration::from_millis(100));
+        let staged = Stage::prepare(&root, grant).unwrap();
+        let second = staged.stage().unwrap().path();
+        assert_eq!(second, first, "the old tree became the next stage");
+        assert_eq!(
+            tree(&second),
+            tree(&live),
+            "same names, kinds, modes, contents, inodes"
+        );
+        staged.finish_staged(false);
     }
 
     #[test]

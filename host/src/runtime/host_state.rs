@@ -65,6 +65,9 @@ pub struct HostState {
     /// The invocation is staged: guest syncs are deferred to the commit (see
     /// `plugin::defer_staged_syncs`).
     pub(super) syncs_deferred: bool,
+    /// The stage the invocation's user directory points at (its own or its caller's): files
+    /// are unshared from the live tree before they are changed in place (`copy_on_write`).
+    pub(super) stage: Option<std::sync::Arc<crate::staging::Stage>>,
     /// What the run has read, when its answer may be memoized (`read_cache`).
     pub(super) reads: Option<super::read_cache::ReadLog>,
 }

@@ -2,6 +2,7 @@
 //! and a fresh `Store` with exactly the granted preopens for every invocation.
 
 mod bindings;
+mod copy_on_write;
 mod engine;
 mod host_state;
 mod nodes;

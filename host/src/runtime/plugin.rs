@@ -69,6 +69,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     defer_staged_syncs(&mut linker)?;
+    super::copy_on_write::add_to_linker(&mut linker)?;
     super::read_cache::track_reads(&mut linker)?;
     // Every call of a hearth interface passes here; none is covered by file stamps.
     CommandPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| {
@@ -114,35 +115,13 @@ fn defer_staged_syncs(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     } else {
                         HostDescriptor::sync(&mut view, descriptor).await
                     };
-                    Ok((synced.map_err(|error| error.downcast()).transpose_error()?,))
+                    Ok((super::read_cache::fs_result(synced)?,))
                 })
             },
         )?;
     }
     linker.allow_shadowing(false);
     Ok(())
-}
-
-/// `Result<(), Result<ErrorCode, trap>>` → `Result<Result<(), ErrorCode>, trap>`.
-trait TransposeError {
-    fn transpose_error(
-        self,
-    ) -> wasmtime::Result<Result<(), wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode>>;
-}
-
-impl TransposeError
-    for Result<(), wasmtime::Result<wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode>>
-{
-    fn transpose_error(
-        self,
-    ) -> wasmtime::Result<Result<(), wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode>>
-    {
-        match self {
-            Ok(()) => Ok(Ok(())),
-            Err(Ok(code)) => Ok(Err(code)),
-            Err(Err(trap)) => Err(trap),
-        }
-    }
 }
 
 /// The sha256 of component bytes, hex (the pin `LoadedPlugin::sha256` reports).
@@ -338,6 +317,7 @@ impl LoadedPlugin {
             state.scope = scope;
             state.core = Some(core.clone());
             state.syncs_deferred = grant.syncs_deferred_to_commit();
+            state.stage = grant.writes_into_stage().cloned();
             if record_reads {
                 state.reads = Some(ReadLog::new(grant));
             }
@@ -439,6 +419,7 @@ fn new_store(
             journal: Journal::default(),
             core: None,
             syncs_deferred: false,
+            stage: None,
             reads: None,
         },
     );

@@ -27,6 +27,7 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx};
 
 use super::Outcome;
+use super::copy_on_write;
 use super::host_state::HostState;
 use super::plugin::WASI_FILESYSTEM_TYPES;
 use crate::grant::{Grant, Permission};
@@ -357,7 +358,7 @@ impl ReadLog {
 
 /// A WASI filesystem result as the guest gets it: the value or the error code (a trap stays
 /// a trap).
-fn fs_result<T>(
+pub(super) fn fs_result<T>(
     result: Result<T, wasmtime_wasi::p2::FsError>,
 ) -> wasmtime::Result<Result<T, ErrorCode>> {
     match result {
@@ -469,6 +470,11 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         )| {
             Box::new(async move {
                 let state = store.data_mut();
+                if copy_on_write::opens_for_writing(open_flags, flags)
+                    && let Err(code) = copy_on_write::unshare_at(state, &parent, path_flags, &path)
+                {
+                    return Ok((Err(code),));
+                }
                 let parent_handle = parent.rep();
                 let watched_path = state.reads.is_some().then(|| path.clone());
                 let opened = HostDescriptor::open_at(

@@ -4,7 +4,9 @@
 //! `v-test-stage USER MODE` (read-write on the user's directory) replaces `marker`, appends to
 //! `history.log` in place, adds `STAGED='yes'` to `user.conf`, and then ends by MODE: `ok`
 //! returns 0, `fail` returns E_UPDATE (19), `trap` panics, `loop` spins until the deadline,
-//! `fill` writes until the disk is full (the error becomes E_DISK, 13).
+//! `fill` writes until the disk is full (the error becomes E_DISK, 13), `touch` sets the
+//! modification time of `cron.conf` (opened read-only, so still a link to the user's live
+//! file) and answers whether the sandbox let it (E_UPDATE when not).
 //!
 //! `v-test-exhaust KIND` holds nothing and tries: `loop` (spin), `loop-host` (spin calling
 //! the host), `memory` (grow memory without bound), `recursion` (unbounded recursion),
@@ -28,6 +30,16 @@ fn stage(call: &Call) -> CmdResult {
         "fail" => Err(CmdError::new(ReturnCode::Update, "failing on purpose")),
         "trap" => panic!("trapping on purpose"),
         "loop" => spin(),
+        "touch" => {
+            let file = std::fs::File::open(call.user_path("cron.conf"))?;
+            match file.set_modified(std::time::SystemTime::UNIX_EPOCH) {
+                Ok(()) => Ok("touched\n".to_string()),
+                Err(error) => Err(CmdError::new(
+                    ReturnCode::Update,
+                    format!("could not touch cron.conf: {error}"),
+                )),
+            }
+        }
         "fill" => {
             let chunk = vec![b'x'; 4 << 20];
             for n in 0.. {
