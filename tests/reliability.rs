@@ -506,3 +506,59 @@ fn kill_nine_twenty_times_loses_no_acknowledged_command() {
     );
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn a_staged_command_cannot_write_through_to_the_users_live_files() {
+    use std::os::unix::fs::MetadataExt;
+    let s = hostile_server();
+    // (way, what its steps must have got): each aims at the live `user.conf`, and would reach
+    // it without the check named: `link-at` / `open-at` (second-name), `open-at` (symlink),
+    // `link-at` (into-home), `rename-at` (moved-home), `link-at` and the nested command's
+    // stage (nested-home), the descriptor's permissions (read-only-tree).
+    let ways = [
+        ("second-name", "append: done"),
+        ("symlink", "truncate: done"),
+        ("into-home", "link: done"),
+        ("moved-home", "move: done"),
+        ("nested-home", "nested: 0 appended"),
+        ("read-only-tree", "append: Operation not permitted"),
+    ];
+    for (way, steps) in ways {
+        let user = format!("through{}", way.replace('-', ""));
+        add_user(s, &user);
+        let live = s.path(&format!("data/users/{user}/user.conf"));
+        let before = (
+            std::fs::read(&live).unwrap(),
+            std::fs::metadata(&live).unwrap(),
+        );
+        assert!(
+            before.0.len() > 100,
+            "{way}: user.conf has something to lose"
+        );
+        let response = s.v2(false, "v-test-write-through", &[&user, way]);
+        assert_eq!(
+            response.exit_code.as_deref(),
+            Some("19"),
+            "{way}: {response:?}"
+        );
+        assert!(response.body.contains(steps), "{way}: {response:?}");
+        if matches!(way, "into-home" | "moved-home") {
+            // A command with no stage writes what the failed one left in the home.
+            let later = s.v2(false, "v-test-home-append", &[&user]);
+            assert_eq!(later.exit_code.as_deref(), Some("0"), "{way}: {later:?}");
+        }
+        let after = std::fs::metadata(&live).unwrap();
+        assert_eq!(
+            std::fs::read(&live).unwrap(),
+            before.0,
+            "{way}: user.conf changed"
+        );
+        assert_eq!(after.ino(), before.1.ino(), "{way}: user.conf was replaced");
+        assert_eq!(after.nlink(), 1, "{way}: user.conf got another name");
+        assert_eq!(
+            after.mtime(),
+            before.1.mtime(),
+            "{way}: user.conf was touched"
+        );
+    }
+}

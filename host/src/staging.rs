@@ -123,18 +123,20 @@ impl RetiredTrees {
             if now.duration_since(*at) < OLD_TREE_GRACE || !epoch_drained(*epoch) {
                 break;
             }
-            let Some((_, _, name)) = self.retired.pop_front() else {
+            let Some(tree) = self.retired.pop_front() else {
                 break;
             };
-            let user = stage_user(&name);
+            // Not taken by `recycle` since: still at the front of its user's trees. (A
+            // recycled tree retires again under the same name, so the whole entry is compared.)
+            let user = stage_user(&tree.2);
             if let Some(trees) = self.by_user.get_mut(user)
-                && trees.front().is_some_and(|(_, _, first)| *first == name)
+                && trees.front() == Some(&tree)
             {
                 trees.pop_front();
                 if trees.is_empty() {
                     self.by_user.remove(user);
                 }
-                remove.push(name);
+                remove.push(tree.2);
             }
         }
         remove
@@ -321,14 +323,14 @@ pub struct Stage {
     name: String,
     real: PathBuf,
     state: Mutex<State>,
-    /// The stage's files that are still hard links of the user's files, by (device, inode):
-    /// the path in the stage each was linked at. Kept for the stage's life, so that a second
-    /// name the command gives such a file is unshared too.
+    /// The stage's files that were hard links of the user's live files when it was made, by
+    /// (device, inode). Kept for the stage's life, so that every other name or link the
+    /// command reaches such a file through is unshared too.
     shared: Mutex<SharedFiles>,
 }
 
-/// Linked files of a stage: (device, inode) to the stage-relative path.
-type SharedFiles = HashMap<(u64, u64), PathBuf>;
+/// Linked files of a stage: (device, inode).
+type SharedFiles = std::collections::HashSet<(u64, u64)>;
 
 #[derive(Debug)]
 enum State {
@@ -356,18 +358,13 @@ impl PartialEq for Stage {
 
 impl Eq for Stage {}
 
-/// Makes the directory `target` (at `relative` in the stage) hold what `source` holds:
+/// Makes the directory `target` hold what `source` holds:
 /// the same directories with the same permissions, the same symbolic links (never
 /// followed), and each regular file as a hard link, noted in `shared` by its inode. What
 /// `target` already holds is kept where it is the same (a recycled tree: a file linked to
 /// the same inode, a directory of that name) and removed otherwise. A file that cannot be
 /// linked (another filesystem, too many links, a protected link) is copied.
-fn mirror_tree(
-    source: &Dir,
-    target: &Dir,
-    relative: &Path,
-    shared: &mut SharedFiles,
-) -> io::Result<()> {
+fn mirror_tree(source: &Dir, target: &Dir, shared: &mut SharedFiles) -> io::Result<()> {
     use cap_std::fs::MetadataExt;
     let mut held = HashMap::new();
     for entry in target.entries()? {
@@ -394,7 +391,7 @@ fn mirror_tree(
                 target.create_dir(&name)?;
             }
             let child_target = target.open_dir(&name)?;
-            mirror_tree(&child, &child_target, &relative.join(&name), shared)?;
+            mirror_tree(&child, &child_target, shared)?;
             if kept.is_none_or(|metadata| metadata.permissions() != permissions) {
                 target.set_permissions(&name, permissions)?;
             }
@@ -404,7 +401,7 @@ fn mirror_tree(
                 if metadata.is_file()
                     && (metadata.dev(), metadata.ino()) == (live.dev(), live.ino())
                 {
-                    shared.insert((live.dev(), live.ino()), relative.join(&name));
+                    shared.insert((live.dev(), live.ino()));
                     continue;
                 }
                 remove_entry(target, &name, &metadata)?;
@@ -412,7 +409,7 @@ fn mirror_tree(
             match source.hard_link(&name, target, &name) {
                 Ok(()) => {
                     let linked = target.symlink_metadata(&name)?;
-                    shared.insert((linked.dev(), linked.ino()), relative.join(&name));
+                    shared.insert((linked.dev(), linked.ino()));
                 }
                 Err(error) if link_refused(&error) => {
                     let name = Path::new(&name);
@@ -459,16 +456,21 @@ fn link_refused(error: &io::Error) -> bool {
     )
 }
 
-/// Copies the file `from` of `source` to a new file `to` of `target`, with its permissions.
+/// Copies the file `from` of `source` to a new file `to` of `target`, with its permissions
+/// and times.
 fn copy_file_to(source: &Dir, from: &Path, target: &Dir, to: &Path) -> io::Result<()> {
     let mut reader = source.open(from)?;
-    let permissions = reader.metadata()?.permissions();
+    let metadata = reader.metadata()?;
     let mut writer = target.open_with(
         to,
         cap_std::fs::OpenOptions::new().write(true).create_new(true),
     )?;
     io::copy(&mut reader, &mut writer)?;
-    writer.set_permissions(permissions)
+    writer.set_permissions(metadata.permissions())?;
+    let times = std::fs::FileTimes::new()
+        .set_accessed(metadata.accessed()?.into_std())
+        .set_modified(metadata.modified()?.into_std());
+    writer.into_std().set_times(times)
 }
 
 /// Replaces the file at `path` under `dir` with a copy of itself (a new inode with the same
@@ -502,17 +504,6 @@ impl Stage {
         }) else {
             return Ok(grant);
         };
-        let recycled = retired_trees()
-            .get_mut(root.path())
-            .and_then(|pool| pool.recycle(user, Instant::now()));
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = recycled.clone().unwrap_or_else(|| {
-            format!(
-                "{}.{}.{user}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            )
-        });
         let users = root
             .dir()
             .open_dir("data/users")
@@ -524,6 +515,18 @@ impl Stage {
             .dir()
             .open_dir(STAGING_DIR)
             .map_err(|e| StagingError::new("open the staging folder", e))?;
+        // Taken last: from here on, a failure drops the stage, which removes the tree.
+        let recycled = retired_trees()
+            .get_mut(root.path())
+            .and_then(|pool| pool.recycle(user, Instant::now()));
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = recycled.clone().unwrap_or_else(|| {
+            format!(
+                "{}.{}.{user}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+        });
         let real = grant.preopens()[index].host.clone();
         let stage = Stage {
             users,
@@ -545,7 +548,7 @@ impl Stage {
                 stage.staging.create_dir(&stage.name)?;
             }
             let target = stage.staging.open_dir(&stage.name)?;
-            mirror_tree(&source, &target, Path::new(""), &mut shared)
+            mirror_tree(&source, &target, &mut shared)
         });
         if let Err(error) = staged {
             // Dropping the stage removes the partial copy.
@@ -572,11 +575,11 @@ impl Stage {
     }
 
     /// Called before the sandbox lets a command change the file at `path` under `dir` in
-    /// place (a write-open, a change of times; `follow`: the path's last link is followed):
-    /// when that file is one of the stage's links to the user's live files, it is first
-    /// replaced in the stage by a copy of itself, so the change reaches only the stage.
-    /// A linked file reached through a symbolic link, whose staged name no longer holds it,
-    /// cannot be unshared: `PermissionDenied`.
+    /// place (open it for writing, set its times, link or move it; `follow`: the path's last
+    /// link is followed): when that file is one of the stage's links to the user's live
+    /// files, it is first replaced, at the name the path resolves to, by a copy of itself, so
+    /// that the change reaches only the stage. `PermissionDenied` when the path cannot be
+    /// resolved inside `dir` to the file it names.
     pub fn unshare(&self, dir: &Dir, path: &str, follow: bool) -> io::Result<()> {
         use cap_std::fs::MetadataExt;
         let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
@@ -591,24 +594,26 @@ impl Stage {
         // Nothing there (the open creates it, or answers the error itself).
         let Ok(found) = found else { return Ok(()) };
         let key = (found.dev(), found.ino());
-        if !found.is_file() {
+        if !found.is_file() || !shared.contains(&key) {
             return Ok(());
         }
-        let Some(staged_at) = shared.get(&key) else {
-            return Ok(());
+        // The name the file has: every link on the way (and the last one, with `follow`)
+        // resolved inside `dir`, as the sandbox resolves it.
+        let path = Path::new(path);
+        let resolved = match (follow, path.file_name()) {
+            (false, Some(name)) => match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                Some(parent) => dir.canonicalize(parent)?.join(name),
+                None => PathBuf::from(name),
+            },
+            _ => dir.canonicalize(path)?,
         };
-        let holds = |dir: &Dir, path: &Path| {
-            dir.symlink_metadata(path)
-                .is_ok_and(|m| (m.dev(), m.ino()) == key)
-        };
-        if holds(dir, Path::new(path)) {
-            return replace_with_copy(dir, Path::new(path));
+        let holds = dir
+            .symlink_metadata(&resolved)
+            .is_ok_and(|m| (m.dev(), m.ino()) == key);
+        if !holds {
+            return Err(io::ErrorKind::PermissionDenied.into());
         }
-        let stage = self.staging.open_dir(&self.name)?;
-        if holds(&stage, staged_at) {
-            return replace_with_copy(&stage, staged_at);
-        }
-        Err(io::ErrorKind::PermissionDenied.into())
+        replace_with_copy(dir, &resolved)
     }
 
     /// Whether an open file (by its metadata) is one of the stage's links to the user's live
@@ -618,7 +623,7 @@ impl Stage {
         self.shared
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&(metadata.dev(), metadata.ino()))
+            .contains(&(metadata.dev(), metadata.ino()))
     }
 
     /// The staged copy's directory on the host.
@@ -757,29 +762,32 @@ impl Stage {
     }
 }
 
-/// Points a nested command's user directory at its caller's stage (which the nested
-/// command then writes into, see [`Grant::within_stage`]). Only a caller holding the user's
-/// lock (`parent`) can own the stage of that user's directory, so the lookup is safe.
+/// Points a nested command's user directory at its caller's stage, and has it unshare
+/// whatever it changes in place as that stage does ([`Grant::within_stage`]), even when it
+/// is not handed that directory. Only the caller holding the user's lock (`parent`) can own
+/// a stage of that user, so the lookup finds the caller's.
 pub fn redirect_nested(grant: Grant, parent: &LockScope) -> Grant {
-    if !matches!(parent, LockScope::User(_)) {
+    let LockScope::User(user) = parent else {
         return grant;
-    }
+    };
     let active = active().lock().unwrap_or_else(|e| e.into_inner());
     if active.is_empty() {
         return grant;
     }
+    let Some(stage) = active
+        .values()
+        .filter_map(Weak::upgrade)
+        .find(|stage| stage.user == *user)
+    else {
+        return grant;
+    };
     let mut preopens = grant.preopens().to_vec();
-    let mut within = None;
     for preopen in &mut preopens {
-        if let Some(stage) = active.get(&preopen.host).and_then(Weak::upgrade) {
+        if preopen.host == stage.real {
             preopen.host = stage.path();
-            within = Some(stage);
         }
     }
-    match within {
-        Some(stage) => Grant::new(preopens, grant.lock().clone()).within_stage(stage),
-        None => grant,
-    }
+    Grant::new(preopens, grant.lock().clone()).within_stage(stage)
 }
 
 /// Removes stages left by processes that no longer run (a crash or `kill -9` mid-command):
@@ -952,7 +960,12 @@ mod tests {
         std::fs::hard_link(path.join("dns/a.conf"), path.join("second")).unwrap();
         stage.unshare(&dir, "second", false).unwrap();
         assert_ne!(inode(&path.join("second")), inode(&live.join("dns/a.conf")));
-        // Through a symbolic link: the file is copied at its staged name.
+        // Through a symbolic link: the file is copied at the name the link leads to, with
+        // its contents and times; the link stays a link.
+        let modified = std::fs::metadata(live.join("dns/a.conf"))
+            .unwrap()
+            .modified()
+            .unwrap();
         std::os::unix::fs::symlink("dns/a.conf", path.join("to-a")).unwrap();
         stage.unshare(&dir, "to-a", true).unwrap();
         assert_ne!(
@@ -960,11 +973,21 @@ mod tests {
             inode(&live.join("dns/a.conf"))
         );
         assert_eq!(std::fs::read(path.join("dns/a.conf")).unwrap(), b"ID='1'\n");
-        // A linked file moved away from its staged name and reached through a link: refused.
+        let copied = std::fs::metadata(path.join("dns/a.conf")).unwrap();
+        assert_eq!(copied.modified().unwrap(), modified);
+        assert!(
+            std::fs::symlink_metadata(path.join("to-a"))
+                .unwrap()
+                .is_symlink()
+        );
+        // Not following the last link: the link itself is no shared file.
         std::fs::rename(path.join("old.txt"), path.join("moved.txt")).unwrap();
         std::os::unix::fs::symlink("moved.txt", path.join("to-moved")).unwrap();
-        let refused = stage.unshare(&dir, "to-moved", true).unwrap_err();
-        assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied);
+        stage.unshare(&dir, "to-moved", false).unwrap();
+        assert_eq!(inode(&path.join("moved.txt")), inode(&live.join("old.txt")));
+        // A linked file given another name, reached through a link to that name.
+        stage.unshare(&dir, "to-moved", true).unwrap();
+        assert_ne!(inode(&path.join("moved.txt")), inode(&live.join("old.txt")));
         // A file the command made itself, or nothing at all: nothing to do.
         std::fs::write(path.join("new.txt"), "new").unwrap();
         let new_inode = inode(&path.join("new.txt"));
@@ -1020,6 +1043,54 @@ mod tests {
             "same names, kinds, modes, contents, inodes"
         );
         staged.finish_staged(false);
+    }
+
+    /// Waits for the readers other tests in this process may hold in `epoch` to finish.
+    fn wait_until_drained(epoch: u64) {
+        let since = Instant::now();
+        while !epoch_drained(epoch) {
+            assert!(
+                since.elapsed() < Duration::from_secs(10),
+                "a reader never ended"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_recycled_tree_retired_again_waits_for_its_own_readers() {
+        let ended = end_epoch();
+        let reader = reader_ticket();
+        wait_until_drained(ended);
+        let start = Instant::now();
+        let mut pool = RetiredTrees::default();
+        pool.retire("alice", ended, start, "1.0.alice".into());
+        assert_eq!(
+            pool.recycle("bob", start + RECYCLE_AFTER),
+            None,
+            "another user's"
+        );
+        assert_eq!(pool.recycle("alice", start), None, "retired too recently");
+        let later = start + RECYCLE_AFTER;
+        assert_eq!(pool.recycle("alice", later).as_deref(), Some("1.0.alice"));
+        // Committed again, under the same name, in an epoch `reader` may still hold.
+        pool.retire("alice", reader.0, later, "1.0.alice".into());
+        assert!(
+            pool.settle(start + OLD_TREE_GRACE).is_empty(),
+            "the first retirement's turn does not remove the second"
+        );
+        assert_eq!(
+            pool.recycle("alice", later + RECYCLE_AFTER),
+            None,
+            "held by a reader"
+        );
+        let held = reader.0;
+        drop(reader);
+        wait_until_drained(held);
+        assert_eq!(
+            pool.settle(later + OLD_TREE_GRACE),
+            vec!["1.0.alice".to_string()]
+        );
     }
 
     #[test]

@@ -470,23 +470,12 @@ pub(super) fn track_reads(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         )| {
             Box::new(async move {
                 let state = store.data_mut();
-                if copy_on_write::opens_for_writing(open_flags, flags)
-                    && let Err(code) = copy_on_write::unshare_at(state, &parent, path_flags, &path)
-                {
-                    return Ok((Err(code),));
-                }
                 let parent_handle = parent.rep();
                 let watched_path = state.reads.is_some().then(|| path.clone());
-                let opened = HostDescriptor::open_at(
-                    &mut state.filesystem(),
-                    parent,
-                    path_flags,
-                    path,
-                    open_flags,
-                    flags,
-                )
-                .await;
-                let opened = fs_result(opened)?;
+                // Copy-on-write of staged files comes first (`copy_on_write`).
+                let opened =
+                    copy_on_write::open_at(state, parent, path_flags, path, open_flags, flags)
+                        .await?;
                 // A link is followed (or, without SYMLINK_FOLLOW, refused) inside the
                 // sandbox; the check later follows the same path on the host.
                 if let (Some(log), Some(path)) = (&mut state.reads, watched_path) {

@@ -113,16 +113,24 @@ struct Zone {
     domains: Vec<Record>,
     index: usize,
     records: Vec<Record>,
+    /// Lines of the records file as `wc -l` counts them (Hestia's record count for limits).
+    lines: usize,
 }
 
+/// The user's domains and the records of `domain`, read once.
 fn load_zone(call: &Call, domain: &str) -> Result<Zone, CmdError> {
     let domains = common::load_domains(call)?;
     let index = common::find_domain(&domains, domain)?;
-    let records = common::load_records(call, domain)?;
+    let text = match hearth_sdk::fs::read_to_string(common::records_path(call, domain)) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(error.into()),
+    };
     Ok(Zone {
         domains,
         index,
-        records,
+        records: hearth_sdk::conf::parse_list(&text)?,
+        lines: common::line_count(&text),
     })
 }
 
@@ -202,10 +210,7 @@ pub fn add_dns_record(call: &Call) -> CmdResult {
     let user_record = hosting::active_user(call, user)?;
     let mut zone = load_zone(call, &domain)?;
     common::domain_unsuspended(&zone.domains[zone.index], &domain)?;
-    let used = hearth_sdk::fs::read_to_string(common::records_path(call, &domain))
-        .map(|text| common::line_count(&text) as u64)
-        .unwrap_or(0);
-    hosting::package_allows(&user_record, "DNS_RECORDS", Some(used))?;
+    hosting::package_allows(&user_record, "DNS_RECORDS", Some(zone.lines as u64))?;
     if id.is_empty() {
         id = next_id(&zone.records);
     }

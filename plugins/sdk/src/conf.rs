@@ -185,8 +185,10 @@ impl Record {
     ) -> Result<(), ConfError> {
         let mut rest = line.trim_start();
         while !rest.is_empty() {
+            // Keys are a few ASCII bytes: a plain scan beats a `memchr` set-up.
             let eq = rest
-                .find('=')
+                .bytes()
+                .position(|byte| byte == b'=')
                 .ok_or_else(|| ConfError::Syntax(line.to_string()))?;
             let key = &rest[..eq];
             check_key(key)?;
@@ -353,7 +355,7 @@ fn parse_word<'a>(input: &'a str, line: &str) -> Result<(String, &'a str), ConfE
     // What Hestia and hearth write: one single-quoted segment followed by a blank or the end
     // of the line. Taken as one slice; anything else goes character by character.
     if let Some(quoted) = input.strip_prefix('\'')
-        && let Some(end) = quoted.find('\'')
+        && let Some(end) = quoted.bytes().position(|byte| byte == b'\'')
     {
         let after = &quoted[end + 1..];
         if after.is_empty() || after.starts_with(char::is_whitespace) {

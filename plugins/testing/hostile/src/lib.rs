@@ -8,6 +8,15 @@
 //! modification time of `cron.conf` (opened read-only, so still a link to the user's live
 //! file) and answers whether the sandbox let it (E_UPDATE when not).
 //!
+//! `v-test-write-through USER WAY` (read-write on the user's directory and home, read-only on
+//! `data/users`) tries to change the user's live `user.conf` through the stage's links, then
+//! fails (E_UPDATE, its message saying what each step got): `second-name` (append through a
+//! symbolic link to a second hard link), `symlink` (truncate through a symbolic link),
+//! `into-home` / `moved-home` (hard-link / move the staged file into the home, where a later
+//! `v-test-home-append USER`, which has no stage, appends to `planted`), `nested-home` (the
+//! same link, appended to by a nested `v-test-home-append`), `read-only-tree` (open the live
+//! file for appending through the read-only `data/users`).
+//!
 //! `v-test-exhaust KIND` holds nothing and tries: `loop` (spin), `loop-host` (spin calling
 //! the host), `memory` (grow memory without bound), `recursion` (unbounded recursion),
 //! `stdout`/`stderr` (write 1 GB), `output` (return more than the output cap), `huge-arg`
@@ -16,6 +25,97 @@
 use std::io::Write;
 
 use hearth_sdk::{Access, Call, CmdError, CmdResult, Command, ReturnCode};
+
+/// `symlink(2)` of wasi-libc (std's WASI symlink is unstable).
+fn symlink(target: &str, link: &std::path::Path) -> std::io::Result<()> {
+    unsafe extern "C" {
+        fn symlink(target: *const std::ffi::c_char, link: *const std::ffi::c_char) -> i32;
+    }
+    let invalid = |_| std::io::Error::from(std::io::ErrorKind::InvalidInput);
+    let target = std::ffi::CString::new(target).map_err(invalid)?;
+    let link = link.to_str().ok_or(std::io::ErrorKind::InvalidInput)?;
+    let link = std::ffi::CString::new(link).map_err(invalid)?;
+    // SAFETY: both are valid NUL-terminated strings that outlive the call.
+    if unsafe { symlink(target.as_ptr(), link.as_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// What one step of `v-test-write-through` got.
+fn outcome<T>(step: &str, result: std::io::Result<T>) -> String {
+    match result {
+        Ok(_) => format!("{step}: done"),
+        Err(error) => format!("{step}: {error}"),
+    }
+}
+
+fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+fn write_through(call: &Call) -> CmdResult {
+    let user = call.arg(1);
+    let steps = match call.arg(2) {
+        "second-name" => vec![
+            outcome(
+                "link",
+                std::fs::hard_link(call.user_path("user.conf"), call.user_path("second")),
+            ),
+            outcome("symlink", symlink("second", &call.user_path("to-second"))),
+            outcome(
+                "append",
+                append(&call.user_path("to-second"), "WRITTEN='through'\n"),
+            ),
+        ],
+        "symlink" => vec![
+            outcome("symlink", symlink("user.conf", &call.user_path("to-user"))),
+            outcome(
+                "truncate",
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(call.user_path("to-user")),
+            ),
+        ],
+        "into-home" => vec![outcome(
+            "link",
+            std::fs::hard_link(call.user_path("user.conf"), call.home_path(user, "planted")),
+        )],
+        "moved-home" => vec![outcome(
+            "move",
+            std::fs::rename(call.user_path("user.conf"), call.home_path(user, "planted")),
+        )],
+        "nested-home" => {
+            let linked =
+                std::fs::hard_link(call.user_path("user.conf"), call.home_path(user, "planted"));
+            let (code, output) = hearth_sdk::commands::run("v-test-home-append", &[user]);
+            vec![
+                outcome("link", linked),
+                format!("nested: {code} {}", output.trim()),
+            ]
+        }
+        "read-only-tree" => vec![outcome(
+            "append",
+            append(
+                &call.system_path(&format!("data/users/{user}/user.conf")),
+                "WRITTEN='through'\n",
+            ),
+        )],
+        _ => return Err(CmdError::new(ReturnCode::Invalid, "unknown way")),
+    };
+    Err(CmdError::new(ReturnCode::Update, steps.join("; ")))
+}
+
+fn home_append(call: &Call) -> CmdResult {
+    append(
+        &call.home_path(call.arg(1), "planted"),
+        "WRITTEN='through'\n",
+    )?;
+    Ok("appended\n".to_string())
+}
 
 fn stage(call: &Call) -> CmdResult {
     let marker = call.user_path("marker");
@@ -145,6 +245,30 @@ const COMMANDS: &[Command] = &[
         handler: stage,
     },
     Command {
+        name: "v-test-write-through",
+        usage: "USER WAY",
+        min_args: 2,
+        user_arg: 1,
+        user_access: Access::ReadWrite,
+        home_access: Access::ReadWrite,
+        system_dirs: &[("data/users", Access::ReadOnly)],
+        mutating: true,
+        secret_args: &[],
+        handler: write_through,
+    },
+    Command {
+        name: "v-test-home-append",
+        usage: "USER",
+        min_args: 1,
+        user_arg: 1,
+        user_access: Access::None,
+        home_access: Access::ReadWrite,
+        system_dirs: &[],
+        mutating: true,
+        secret_args: &[],
+        handler: home_append,
+    },
+    Command {
         name: "v-test-exhaust",
         usage: "KIND",
         min_args: 1,
@@ -163,5 +287,6 @@ hearth_sdk::plugin!(
     commands: COMMANDS,
     interfaces: &[
         ("hearth:plugin/names", "call the host in a loop, pass it a huge string"),
+        ("hearth:plugin/commands", "run a command from a failing one"),
     ],
 );
