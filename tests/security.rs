@@ -1654,7 +1654,8 @@ fn spoofed_forwarding_headers_change_neither_address_nor_ban() {
 fn the_concurrency_cap_refuses_with_e_la_instead_of_queueing() {
     let s = Server::start_configured(
         &[(escape_plugin(), "escape.wasm")],
-        Some("[limits]\nmax_concurrent = 1\ntimeout_ms = 10000\n"),
+        // A memoized answer takes no sandbox slot: every probe here must run its plugin.
+        Some("memoize_reads = false\n[limits]\nmax_concurrent = 1\ntimeout_ms = 10000\n"),
         |_| {},
     );
     let key = s.root_key().clone();

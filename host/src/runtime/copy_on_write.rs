@@ -123,15 +123,18 @@ pub(super) async fn open_at(
         Ok(descriptor) => descriptor,
         Err(code) => return Ok(Err(code)),
     };
-    let refused = if still_shared(state, &descriptor) {
-        Some(ErrorCode::NotPermitted)
-    } else if truncate {
-        match state.table.get(&descriptor) {
-            Ok(Descriptor::File(file)) => file.file.set_len(0).err().map(|_| ErrorCode::Io),
-            _ => None,
-        }
-    } else {
-        None
+    let refused = match (&state.stage, state.table.get(&descriptor)) {
+        (Some(stage), Ok(Descriptor::File(file))) => match file.file.metadata() {
+            Ok(metadata) if stage.shares(&metadata) => Some(ErrorCode::NotPermitted),
+            // Only a file with contents: truncating an empty one (a file just created, as
+            // the kernel skips for O_TRUNC) makes ext4 flush it when it is closed.
+            Ok(metadata) if truncate && metadata.len() > 0 => {
+                file.file.set_len(0).err().map(|_| ErrorCode::Io)
+            }
+            Ok(_) => None,
+            Err(_) => Some(ErrorCode::Io),
+        },
+        _ => None,
     };
     match refused {
         None => Ok(Ok(descriptor)),

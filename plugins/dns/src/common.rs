@@ -70,17 +70,15 @@ pub fn save_records(call: &Call, domain: &str, records: &[Record]) -> Result<(),
 /// Hestia's `sort_dns_records` (`sort -n -k 2 -t "'"`): by numeric ID, keeping the order of
 /// equal IDs.
 pub fn sort_records(records: &mut [Record]) {
-    records.sort_by_key(|record| leading_number(record.value("ID")));
+    records.sort_by_cached_key(|record| leading_number(record.value("ID")));
 }
 
-/// The leading decimal number of a value, as `sort -n` reads it (0 when none).
+/// The leading decimal number of a value, as `sort -n` reads it (0 when none; too many
+/// digits for a `u64` also read as 0).
 fn leading_number(value: &str) -> u64 {
-    let digits: String = value
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().unwrap_or(0)
+    let trimmed = value.trim_start();
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    trimmed[..digits].parse().unwrap_or(0)
 }
 
 /// The record with ID `id`, or Hestia's `Error: <DOMAIN> id <ID> doesn't exist` (3), the
