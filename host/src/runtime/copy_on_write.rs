@@ -85,43 +85,28 @@ pub(super) async fn open_at(
     let guarded = state.stage.is_some()
         && opens_for_writing(open_flags, flags)
         && !open_flags.contains(OpenFlags::DIRECTORY);
-    if !guarded {
-        let opened = HostDescriptor::open_at(
-            &mut state.filesystem(),
-            parent,
-            path_flags,
-            path,
-            open_flags,
-            flags,
-        )
-        .await;
-        return fs_result(opened);
-    }
-    if let Err(code) = unshare_at(state, &parent, path_flags, &path) {
+    if guarded && let Err(code) = unshare_at(state, &parent, path_flags, &path) {
         return Ok(Err(code));
     }
     // Truncating is writing: done below, once the descriptor is known not to reach a live
     // file. Without it the open must stay writable (and readable, as wasmtime-wasi opens a
     // file it truncates without the write flag).
-    let truncate = open_flags.contains(OpenFlags::TRUNCATE);
-    let flags = if truncate && !flags.contains(DescriptorFlags::WRITE) {
-        flags | DescriptorFlags::WRITE | DescriptorFlags::READ
+    let truncate = guarded && open_flags.contains(OpenFlags::TRUNCATE);
+    let (open_flags, flags) = if truncate && !flags.contains(DescriptorFlags::WRITE) {
+        (
+            open_flags & !OpenFlags::TRUNCATE,
+            flags | DescriptorFlags::WRITE | DescriptorFlags::READ,
+        )
+    } else if truncate {
+        (open_flags & !OpenFlags::TRUNCATE, flags)
     } else {
-        flags
+        (open_flags, flags)
     };
-    let open_flags = open_flags & !OpenFlags::TRUNCATE;
-    let opened = HostDescriptor::open_at(
-        &mut state.filesystem(),
-        parent,
-        path_flags,
-        path,
-        open_flags,
-        flags,
-    )
-    .await;
+    let view = &mut state.filesystem();
+    let opened = HostDescriptor::open_at(view, parent, path_flags, path, open_flags, flags).await;
     let descriptor = match fs_result(opened)? {
-        Ok(descriptor) => descriptor,
-        Err(code) => return Ok(Err(code)),
+        Ok(descriptor) if guarded => descriptor,
+        answer => return Ok(answer),
     };
     let refused = match (&state.stage, state.table.get(&descriptor)) {
         (Some(stage), Ok(Descriptor::File(file))) => match file.file.metadata() {
