@@ -23,10 +23,36 @@ pub enum ConfError {
 }
 
 /// An ordered set of `KEY='value'` pairs: one object, or one whole source file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// The keys and values live one after another in one string, and each pair is a pair of
+/// ranges into it: parsing a line makes two allocations, not two per field. A value replaced
+/// by [`Record::set`] leaves its old bytes behind until the record is dropped.
+#[derive(Clone, Default)]
 pub struct Record {
-    fields: Vec<(String, String)>,
+    text: String,
+    fields: Vec<Field>,
     hint: LookupHint,
+}
+
+/// Where one pair's key and value are in [`Record::text`]: byte offsets.
+#[derive(Clone, Copy, Debug)]
+struct Field {
+    key: (u32, u32),
+    value: (u32, u32),
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Record {}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 /// Where the last lookup found its key. Readers mostly ask for keys in the file's order
@@ -112,16 +138,34 @@ impl Record {
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
         let index = self.position(key)?;
-        Some(self.fields[index].1.as_str())
+        Some(self.slice(self.fields[index].value))
+    }
+
+    /// The text at byte offsets `range` of the record's string.
+    fn slice(&self, (start, end): (u32, u32)) -> &str {
+        &self.text[start as usize..end as usize]
+    }
+
+    /// Appends `text` to the record's string; returns where it went.
+    fn store(&mut self, text: &str) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        (Self::offset(start), Self::offset(self.text.len()))
+    }
+
+    /// A byte offset of the record's string (a record is a line or a file: far below 4 GiB).
+    fn offset(at: usize) -> u32 {
+        u32::try_from(at).expect("a record under 4 GiB")
     }
 
     /// Where `key` is, searching from just after the last key found.
     fn position(&self, key: &str) -> Option<usize> {
         let start = self.hint.get().min(self.fields.len());
         let (before, after) = self.fields.split_at(start);
-        let index = match after.iter().position(|(k, _)| k == key) {
+        let named = |field: &Field| self.slice(field.key) == key;
+        let index = match after.iter().position(named) {
             Some(offset) => start + offset,
-            None => before.iter().position(|(k, _)| k == key)?,
+            None => before.iter().position(named)?,
         };
         self.hint.set(index + 1);
         Some(index)
@@ -135,10 +179,13 @@ impl Record {
     /// Sets `key`, keeping its position when it already exists.
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
-        let value = value.into();
+        let value = self.store(&value.into());
         match self.position(&key) {
-            Some(index) => self.fields[index].1 = value,
-            None => self.fields.push((key, value)),
+            Some(index) => self.fields[index].value = value,
+            None => {
+                let key = self.store(&key);
+                self.fields.push(Field { key, value });
+            }
         }
     }
 
@@ -146,7 +193,8 @@ impl Record {
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let index = self.position(key)?;
         self.hint.set(index);
-        Some(self.fields.remove(index).1)
+        let field = self.fields.remove(index);
+        Some(self.slice(field.value).to_string())
     }
 
     /// Whether the record has `key`.
@@ -156,7 +204,9 @@ impl Record {
 
     /// The pairs in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.fields
+            .iter()
+            .map(|field| (self.slice(field.key), self.slice(field.value)))
     }
 
     /// Number of pairs.
@@ -192,11 +242,14 @@ impl Record {
                 .ok_or_else(|| ConfError::Syntax(line.to_string()))?;
             let key = &rest[..eq];
             check_key(key)?;
-            let (value, after) = parse_word(&rest[eq + 1..], line)?;
+            let value_start = Self::offset(self.text.len());
+            let after = parse_word(&rest[eq + 1..], line, &mut self.text)?;
+            let value = (value_start, Self::offset(self.text.len()));
             if seen.insert(key) {
-                self.fields.push((key.to_string(), value));
-            } else {
-                self.set(key, value);
+                let key = self.store(key);
+                self.fields.push(Field { key, value });
+            } else if let Some(index) = self.position(key) {
+                self.fields[index].value = value;
             }
             rest = after.trim_start();
         }
@@ -223,8 +276,7 @@ impl Record {
 
     /// About how long the rendered pairs are (quotes inside values make it longer).
     fn rendered_len(&self) -> usize {
-        self.fields
-            .iter()
+        self.iter()
             .map(|(key, value)| key.len() + value.len() + 4)
             .sum()
     }
@@ -235,7 +287,7 @@ impl Record {
         separator: char,
         terminated: bool,
     ) -> Result<(), ConfError> {
-        for (index, (key, value)) in self.fields.iter().enumerate() {
+        for (index, (key, value)) in self.iter().enumerate() {
             if index > 0 {
                 out.push(separator);
             }
@@ -260,7 +312,10 @@ impl fmt::Display for Record {
 /// Parses a source file (one key per line; later keys win). Blank lines and `#` comments are
 /// skipped.
 pub fn parse_source(text: &str) -> Result<Record, ConfError> {
-    let mut record = Record::new();
+    let mut record = Record {
+        text: String::with_capacity(text.len()),
+        ..Record::default()
+    };
     let mut seen = seen_keys();
     for line in content_lines(text) {
         record.extend_from_line(line, &mut seen)?;
@@ -277,6 +332,7 @@ pub fn parse_list(text: &str) -> Result<Vec<Record>, ConfError> {
         .map(|line| {
             seen.clear();
             let mut record = Record {
+                text: String::with_capacity(line.len()),
                 fields: Vec::with_capacity(fields),
                 hint: LookupHint::default(),
             };
@@ -350,8 +406,8 @@ fn check_key(key: &str) -> Result<(), ConfError> {
     }
 }
 
-/// Reads one shell-like word; returns it and the rest of the input after it.
-fn parse_word<'a>(input: &'a str, line: &str) -> Result<(String, &'a str), ConfError> {
+/// Reads one shell-like word into `value`; returns the rest of the input after it.
+fn parse_word<'a>(input: &'a str, line: &str, value: &mut String) -> Result<&'a str, ConfError> {
     // What Hestia and hearth write: one single-quoted segment followed by a blank or the end
     // of the line. Taken as one slice; anything else goes character by character.
     if let Some(quoted) = input.strip_prefix('\'')
@@ -359,10 +415,10 @@ fn parse_word<'a>(input: &'a str, line: &str) -> Result<(String, &'a str), ConfE
     {
         let after = &quoted[end + 1..];
         if after.is_empty() || after.starts_with(char::is_whitespace) {
-            return Ok((quoted[..end].to_string(), after));
+            value.push_str(&quoted[..end]);
+            return Ok(after);
         }
     }
-    let mut value = String::new();
     let mut chars = input.char_indices();
     while let Some((index, c)) = chars.next() {
         match c {
@@ -388,11 +444,11 @@ fn parse_word<'a>(input: &'a str, line: &str) -> Result<(String, &'a str), ConfE
                     None => return Err(ConfError::Syntax(line.to_string())),
                 }
             },
-            c if c.is_whitespace() => return Ok((value, &input[index..])),
+            c if c.is_whitespace() => return Ok(&input[index..]),
             c => value.push(c),
         }
     }
-    Ok((value, ""))
+    Ok("")
 }
 
 #[cfg(test)]
