@@ -39,8 +39,9 @@ pub struct Grant {
     lock: LockScope,
     /// The staged copy the read-write user directory points at, committed on success.
     stage: Option<Arc<Stage>>,
-    /// A caller's stage the read-write user directory points at (a nested command): written
-    /// into, committed by the caller.
+    /// The stage of the caller of a nested command of the same user: its user directory, if
+    /// granted, points at it, whatever it changes in place is unshared through it, and the
+    /// caller commits it.
     caller_stage: Option<Arc<Stage>>,
 }
 
@@ -61,7 +62,7 @@ impl Grant {
         self
     }
 
-    /// The same grant, writing into its caller's `stage`.
+    /// The same grant, for a nested command running inside its caller's `stage`.
     pub fn within_stage(mut self, stage: Arc<Stage>) -> Self {
         self.caller_stage = Some(stage);
         self
