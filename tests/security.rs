@@ -1660,7 +1660,16 @@ fn the_concurrency_cap_refuses_with_e_la_instead_of_queueing() {
     );
     let key = s.root_key().clone();
     std::thread::scope(|scope| {
-        let holder = scope.spawn(|| s.api(Auth::Key(&key), false, "v-test-sleep", &["8000"]));
+        // The sleeper itself is refused when a probe holds the slot as it arrives: it
+        // retries until it runs.
+        let holder = scope.spawn(|| {
+            loop {
+                let answer = s.api(Auth::Key(&key), false, "v-test-sleep", &["8000"]);
+                if answer.exit_code.as_deref() != Some("14") {
+                    break answer;
+                }
+            }
+        });
         // Retry until the sleeper holds the only slot; while it does (8 s), every other
         // command must be refused. Finishing without one refusal fails the test.
         let refused = loop {
