@@ -10,7 +10,8 @@
 //! the user's live files. Commit: `syncfs` (the copied files and the plugin's writes are
 //! on disk), exchange under the per-user lock the caller holds, `fsync` of both parent
 //! directories; concurrent commits share each flush (group commit: [`flush_together`]).
-//! Stages left by a killed process are removed on start.
+//! Stages left by a process that no longer runs are moved out of `staging/` on start and
+//! removed in the background ([`recover`]).
 //!
 //! The old tree of a commit (now at the staging path) may still be open in a reader that
 //! opened the user's directory before the exchange. Every such reader holds a
@@ -790,13 +791,22 @@ pub fn redirect_nested(grant: Grant, parent: &LockScope) -> Grant {
     Grant::new(preopens, grant.lock().clone()).within_stage(stage)
 }
 
-/// Removes stages left by processes that no longer run (a crash or `kill -9` mid-command):
-/// an uncommitted copy, or the old tree of a commit whose clean-up did not happen.
+/// The folder of the data root where stages of processes that no longer run wait to be
+/// removed, off the start-up path.
+const LEFTOVERS_DIR: &str = "staging-leftovers";
+
+/// Clears stages left by processes that no longer run (a crash or `kill -9` mid-command, or
+/// the old trees a stopped server still kept): each is moved out of `staging/` at once (one
+/// rename) and removed by a background thread, so a start after a busy period does not wait
+/// for thousands of removals. What a previous start did not finish removing goes too.
 pub fn recover(root: &Path) -> io::Result<()> {
     let Ok(staging) = Dir::open_ambient_dir(root.join(STAGING_DIR), cap_std::ambient_authority())
     else {
         return Ok(());
     };
+    let root_dir = Dir::open_ambient_dir(root, cap_std::ambient_authority())?;
+    root_dir.create_dir_all(LEFTOVERS_DIR)?;
+    let leftovers = root_dir.open_dir(LEFTOVERS_DIR)?;
     for entry in staging.entries()? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -807,7 +817,14 @@ pub fn recover(root: &Path) -> io::Result<()> {
         let alive = pid.is_some_and(|pid| {
             pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()
         });
-        if !alive {
+        if alive {
+            continue;
+        }
+        // Another start may be clearing the same leftovers: whoever renames first owns it.
+        let moved = staging.rename(&name, &leftovers, &name);
+        if let Err(error) = moved
+            && error.kind() != io::ErrorKind::NotFound
+        {
             let removed = if entry.file_type()?.is_dir() {
                 staging.remove_dir_all(&name)
             } else {
@@ -818,6 +835,25 @@ pub fn recover(root: &Path) -> io::Result<()> {
             }
         }
     }
+    std::thread::Builder::new()
+        .name("stage-leftovers".to_string())
+        .spawn(move || {
+            let Ok(entries) = leftovers.entries() else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let removed = match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => leftovers.remove_dir_all(&name),
+                    _ => leftovers.remove_file(&name),
+                };
+                if let Err(error) = removed
+                    && error.kind() != io::ErrorKind::NotFound
+                {
+                    tracing::warn!(stage = ?name, %error, "could not remove a stale stage");
+                }
+            }
+        })?;
     Ok(())
 }
 
@@ -1091,6 +1127,35 @@ mod tests {
             pool.settle(later + OLD_TREE_GRACE),
             vec!["1.0.alice".to_string()]
         );
+    }
+
+    #[test]
+    fn leftovers_of_dead_processes_leave_staging_at_once_and_are_removed_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = dir.path().join(STAGING_DIR);
+        // A process that runs (this one's parent) and one that cannot (pid 0).
+        let live = format!("{}.1.alice", std::os::unix::process::parent_id());
+        std::fs::create_dir_all(staging.join(&live)).unwrap();
+        for dead in ["0.1.alice", "0.2.bob"] {
+            std::fs::create_dir_all(staging.join(dead).join("dns")).unwrap();
+            std::fs::write(staging.join(dead).join("dns/a.conf"), "x").unwrap();
+        }
+        recover(dir.path()).unwrap();
+        let left: Vec<_> = std::fs::read_dir(&staging)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            [std::ffi::OsString::from(&live)],
+            "only the live stage stays"
+        );
+        let leftovers = dir.path().join(LEFTOVERS_DIR);
+        let since = Instant::now();
+        while std::fs::read_dir(&leftovers).unwrap().count() > 0 {
+            assert!(since.elapsed() < Duration::from_secs(10), "never removed");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]
