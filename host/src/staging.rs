@@ -22,7 +22,9 @@
 //! reads a complete tree.
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::{CStr, CString};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -30,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use cap_std::fs::Dir;
 use hearth_sdk::ReturnCode;
+use rustix::fd::{AsFd, BorrowedFd};
 
 use crate::data::DataRoot;
 use crate::grant::{Grant, LockScope, Permission};
@@ -359,102 +362,182 @@ impl PartialEq for Stage {
 
 impl Eq for Stage {}
 
+/// A directory opened for listing and for the `*at` calls of [`mirror_tree`].
+fn open_listable(parent: impl AsFd, name: &CStr) -> io::Result<Listing> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(Listing::new(rustix::fs::openat(
+        parent,
+        name,
+        flags,
+        Mode::empty(),
+    )?)?)
+}
+
+/// A directory descriptor that can be listed once.
+type Listing = rustix::fs::Dir;
+
+/// An entry of a directory as `getdents` gives it: kind and inode number.
+type Listed = (rustix::fs::FileType, u64);
+
+/// The entries of the directory `dir` (without `.` and `..`).
+fn list(dir: &mut Listing) -> io::Result<Vec<(CString, Listed)>> {
+    let mut entries = Vec::new();
+    while let Some(entry) = dir.read() {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name != c"." && name != c".." {
+            entries.push((name.to_owned(), (entry.file_type(), entry.ino())));
+        }
+    }
+    Ok(entries)
+}
+
+/// Whether the inode numbers `getdents` gives on the filesystem of `dir` are the files' own
+/// (`st_ino`), as they are on the filesystems listed; elsewhere (overlayfs among them) each
+/// file is asked with `fstatat`.
+fn listing_gives_inodes(dir: BorrowedFd<'_>) -> bool {
+    const EXT4: i64 = 0xEF53;
+    const XFS: i64 = 0x5846_5342;
+    const TMPFS: i64 = 0x0102_1994;
+    const BTRFS: i64 = 0x9123_683E;
+    rustix::fs::fstatfs(dir).is_ok_and(|fs| {
+        #[allow(clippy::unnecessary_cast)] // `f_type`'s width differs between targets.
+        let kind = fs.f_type as i64;
+        matches!(kind, EXT4 | XFS | TMPFS | BTRFS)
+    })
+}
+
 /// Makes the directory `target` hold what `source` holds:
 /// the same directories with the same permissions, the same symbolic links (never
 /// followed), and each regular file as a hard link, noted in `shared` by its inode. What
 /// `target` already holds is kept where it is the same (a recycled tree: a file linked to
 /// the same inode, a directory of that name) and removed otherwise. A file that cannot be
 /// linked (another filesystem, too many links, a protected link) is copied.
-fn mirror_tree(source: &Dir, target: &Dir, shared: &mut SharedFiles) -> io::Result<()> {
-    use cap_std::fs::MetadataExt;
+///
+/// Works with directory descriptors and the kinds and inode numbers of the listing, so that
+/// a file that stays the same costs no call of its own ([`listing_gives_inodes`]).
+fn mirror_tree(
+    source: &mut Listing,
+    target: &mut Listing,
+    shared: &mut SharedFiles,
+) -> io::Result<()> {
+    let trusted = listing_gives_inodes(target.fd()?);
+    mirror_dir(source, target, trusted, shared)
+}
+
+fn mirror_dir(
+    source_listing: &mut Listing,
+    target_listing: &mut Listing,
+    trusted: bool,
+    shared: &mut SharedFiles,
+) -> io::Result<()> {
+    use rustix::fs::{AtFlags, FileType, Mode};
+    let source_entries = list(source_listing)?;
+    let target_entries = list(target_listing)?;
+    let (source, target) = (source_listing.fd()?, target_listing.fd()?);
+    let device = rustix::fs::fstat(target)?.st_dev;
+    // Kind and inode of an entry, asked of the entry itself where the listing does not say.
+    let identify = |dir: BorrowedFd<'_>, name: &CStr, (kind, ino): Listed| -> io::Result<Listed> {
+        if trusted && kind != FileType::Unknown {
+            return Ok((kind, ino));
+        }
+        let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok((FileType::from_raw_mode(stat.st_mode), stat.st_ino))
+    };
     let mut held = HashMap::new();
-    for entry in target.entries()? {
-        let entry = entry?;
-        held.insert(entry.file_name(), entry.metadata()?);
+    for (name, listed) in target_entries {
+        let listed = identify(target, &name, listed)?;
+        held.insert(name, listed);
     }
-    for entry in source.entries()? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let kind = entry.file_type()?;
+    for (name, listed) in source_entries {
+        let (kind, ino) = identify(source, &name, listed)?;
         let existing = held.remove(&name);
-        if kind.is_dir() {
-            let child = source.open_dir(&name)?;
-            let permissions = child.dir_metadata()?.permissions();
-            let kept = match existing {
-                Some(metadata) if metadata.is_dir() => Some(metadata),
-                Some(metadata) => {
-                    remove_entry(target, &name, &metadata)?;
-                    None
+        match kind {
+            FileType::Directory => {
+                let mut child = open_listable(source, &name)?;
+                let permissions = rustix::fs::fstat(child.fd()?)?.st_mode & 0o7777;
+                let kept = matches!(existing, Some((FileType::Directory, _)));
+                if let Some(existing) = existing.filter(|_| !kept) {
+                    remove_entry(target, &name, existing)?;
                 }
-                None => None,
-            };
-            if kept.is_none() {
-                target.create_dir(&name)?;
-            }
-            let child_target = target.open_dir(&name)?;
-            mirror_tree(&child, &child_target, shared)?;
-            if kept.is_none_or(|metadata| metadata.permissions() != permissions) {
-                target.set_permissions(&name, permissions)?;
-            }
-        } else if kind.is_file() {
-            if let Some(metadata) = existing {
-                let live = entry.metadata()?;
-                if metadata.is_file()
-                    && (metadata.dev(), metadata.ino()) == (live.dev(), live.ino())
-                {
-                    shared.insert((live.dev(), live.ino()));
-                    continue;
+                if !kept {
+                    rustix::fs::mkdirat(target, &name, Mode::RWXU)?;
                 }
-                remove_entry(target, &name, &metadata)?;
-            }
-            match source.hard_link(&name, target, &name) {
-                Ok(()) => {
-                    let linked = target.symlink_metadata(&name)?;
-                    shared.insert((linked.dev(), linked.ino()));
+                let mut child_target = open_listable(target, &name)?;
+                mirror_dir(&mut child, &mut child_target, trusted, shared)?;
+                let child_target = child_target.fd()?;
+                let held_permissions = match kept {
+                    true => Some(rustix::fs::fstat(child_target)?.st_mode & 0o7777),
+                    false => None,
+                };
+                if held_permissions != Some(permissions) {
+                    rustix::fs::fchmod(child_target, Mode::from_raw_mode(permissions))?;
                 }
-                Err(error) if link_refused(&error) => {
-                    let name = Path::new(&name);
-                    copy_file_to(source, name, target, name)?;
+            }
+            FileType::RegularFile => {
+                if let Some(existing) = existing {
+                    if existing == (FileType::RegularFile, ino) {
+                        shared.insert((device, ino));
+                        continue;
+                    }
+                    remove_entry(target, &name, existing)?;
                 }
-                Err(error) => return Err(error),
+                match rustix::fs::linkat(source, &name, target, &name, AtFlags::empty()) {
+                    Ok(()) => {
+                        shared.insert((device, ino));
+                    }
+                    Err(error) if link_refused(error) => {
+                        let name = Path::new(std::ffi::OsStr::from_bytes(name.to_bytes()));
+                        copy_file_to(&as_dir(source)?, name, &as_dir(target)?, name)?;
+                    }
+                    Err(error) => return Err(error.into()),
+                }
             }
-        } else {
-            if let Some(metadata) = existing {
-                remove_entry(target, &name, &metadata)?;
-            }
-            if kind.is_symlink() {
-                target.symlink_contents(source.read_link_contents(&name)?, &name)?;
+            _ => {
+                if let Some(existing) = existing {
+                    remove_entry(target, &name, existing)?;
+                }
+                if kind == FileType::Symlink {
+                    let contents = rustix::fs::readlinkat(source, &name, Vec::new())?;
+                    rustix::fs::symlinkat(&contents, target, &name)?;
+                }
             }
         }
     }
-    for (name, metadata) in held {
-        remove_entry(target, &name, &metadata)?;
+    for (name, existing) in held {
+        remove_entry(target, &name, existing)?;
     }
     Ok(())
 }
 
+/// A `cap_std` directory of the descriptor `dir` (a duplicate).
+fn as_dir(dir: BorrowedFd<'_>) -> io::Result<Dir> {
+    Ok(Dir::from_std_file(std::fs::File::from(
+        dir.try_clone_to_owned()?,
+    )))
+}
+
 /// Removes the entry `name` of `dir` (a whole tree for a directory).
-fn remove_entry(
-    dir: &Dir,
-    name: &std::ffi::OsStr,
-    metadata: &cap_std::fs::Metadata,
-) -> io::Result<()> {
-    if metadata.is_dir() {
-        dir.remove_dir_all(name)
+fn remove_entry(dir: BorrowedFd<'_>, name: &CStr, (kind, _): Listed) -> io::Result<()> {
+    if kind == rustix::fs::FileType::Directory {
+        let name = std::ffi::OsStr::from_bytes(name.to_bytes());
+        as_dir(dir)?.remove_dir_all(name)
     } else {
-        dir.remove_file(name)
+        Ok(rustix::fs::unlinkat(
+            dir,
+            name,
+            rustix::fs::AtFlags::empty(),
+        )?)
     }
 }
 
 /// Whether a hard link failed for a reason a copy does not have: another filesystem
 /// (`EXDEV`), the file's link limit (`EMLINK`: the old trees of many recent commits still
 /// hold it), `fs.protected_hardlinks` (`EPERM`).
-fn link_refused(error: &io::Error) -> bool {
+fn link_refused(error: rustix::io::Errno) -> bool {
     use rustix::io::Errno;
-    matches!(
-        Errno::from_io_error(error),
-        Some(Errno::XDEV | Errno::MLINK | Errno::PERM)
-    )
+    matches!(error, Errno::XDEV | Errno::MLINK | Errno::PERM)
 }
 
 /// Copies the file `from` of `source` to a new file `to` of `target`, with its permissions
@@ -539,31 +622,31 @@ impl Stage {
             state: Mutex::new(State::Open),
             shared: Mutex::default(),
         };
-        let source = stage
-            .users
-            .open_dir(user)
+        let names = CString::new(user.as_str()).and_then(|user| {
+            let stage_name = CString::new(stage.name.as_str())?;
+            Ok((user, stage_name))
+        });
+        let (user_name, stage_name) =
+            names.map_err(|e| StagingError::new("open the user's folder", e.into()))?;
+        let mut source = open_listable(&stage.users, &user_name)
             .map_err(|e| StagingError::new("open the user's folder", e))?;
         let mut shared = SharedFiles::new();
         let staged = off_the_workers(|| {
             if recycled.is_none() {
-                stage.staging.create_dir(&stage.name)?;
+                rustix::fs::mkdirat(&stage.staging, &stage_name, rustix::fs::Mode::RWXU)?;
             }
-            let target = stage.staging.open_dir(&stage.name)?;
-            mirror_tree(&source, &target, &mut shared)
+            let mut target = open_listable(&stage.staging, &stage_name)?;
+            mirror_tree(&mut source, &mut target, &mut shared)?;
+            // The stage's own permissions are the user's folder's.
+            let permissions = rustix::fs::fstat(source.fd()?)?.st_mode & 0o7777;
+            rustix::fs::fchmod(target.fd()?, rustix::fs::Mode::from_raw_mode(permissions))?;
+            io::Result::Ok(())
         });
         if let Err(error) = staged {
             // Dropping the stage removes the partial copy.
             return Err(StagingError::new("stage the user's folder", error));
         }
         *stage.shared.lock().unwrap_or_else(|e| e.into_inner()) = shared;
-        let permissions = source
-            .dir_metadata()
-            .map_err(|e| StagingError::new("stage the user's folder", e))?
-            .permissions();
-        stage
-            .staging
-            .set_permissions(&stage.name, permissions)
-            .map_err(|e| StagingError::new("stage the user's folder", e))?;
         let mut preopens = grant.preopens().to_vec();
         preopens[index].host = stage.path();
         let stage = Arc::new(stage);
@@ -583,21 +666,10 @@ impl Stage {
     /// resolved inside `dir` to the file it names.
     pub fn unshare(&self, dir: &Dir, path: &str, follow: bool) -> io::Result<()> {
         use cap_std::fs::MetadataExt;
-        let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        if shared.is_empty() {
+        // Nothing there (the open creates it, or answers the error itself), or not a link.
+        let Some(key) = self.linked_file_at(dir, path, follow) else {
             return Ok(());
-        }
-        let found = if follow {
-            dir.metadata(path)
-        } else {
-            dir.symlink_metadata(path)
         };
-        // Nothing there (the open creates it, or answers the error itself).
-        let Ok(found) = found else { return Ok(()) };
-        let key = (found.dev(), found.ino());
-        if !found.is_file() || !shared.contains(&key) {
-            return Ok(());
-        }
         // The name the file has: every link on the way (and the last one, with `follow`)
         // resolved inside `dir`, as the sandbox resolves it.
         let path = Path::new(path);
@@ -615,6 +687,33 @@ impl Stage {
             return Err(io::ErrorKind::PermissionDenied.into());
         }
         replace_with_copy(dir, &resolved)
+    }
+
+    /// The (device, inode) of the regular file `path` under `dir` names when it is one of the
+    /// stage's links to the user's live files: one `fstatat`, resolved by the kernel without
+    /// the sandbox's confinement. Wherever the confined resolution reaches a file, this one
+    /// reaches the same file, so `None` means the sandbox cannot reach a linked file through
+    /// `path` either; a linked file found only by escaping `dir` makes [`Stage::unshare`]
+    /// refuse, as its confined resolution does not reach it.
+    pub fn linked_file_at(
+        &self,
+        dir: impl rustix::fd::AsFd,
+        path: &str,
+        follow: bool,
+    ) -> Option<(u64, u64)> {
+        let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if shared.is_empty() {
+            return None;
+        }
+        let flags = if follow {
+            rustix::fs::AtFlags::empty()
+        } else {
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW
+        };
+        let found = rustix::fs::statat(dir, path, flags).ok()?;
+        let key = (found.st_dev, found.st_ino);
+        let regular = rustix::fs::FileType::from_raw_mode(found.st_mode).is_file();
+        (regular && shared.contains(&key)).then_some(key)
     }
 
     /// Whether an open file (by its metadata) is one of the stage's links to the user's live
@@ -964,6 +1063,40 @@ mod tests {
     }
 
     #[test]
+    fn a_mirror_that_asks_every_file_for_its_inode_builds_the_same_tree() {
+        // Where the listing's inode numbers are not trusted (an unlisted filesystem), each
+        // entry is asked with `fstatat`: the same tree and the same record of linked files.
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let (source, target) = (dir.path().join("source"), dir.path().join("target"));
+        std::fs::create_dir_all(source.join("dns")).unwrap();
+        std::fs::write(source.join("user.conf"), "NAME='Alice'\n").unwrap();
+        std::fs::write(source.join("dns/a.conf"), "ID='1'\n").unwrap();
+        std::fs::set_permissions(source.join("dns"), std::fs::Permissions::from_mode(0o750))
+            .unwrap();
+        std::os::unix::fs::symlink("user.conf", source.join("link")).unwrap();
+        std::fs::create_dir_all(target.join("user.conf")).unwrap();
+        std::fs::write(target.join("stale"), "stale").unwrap();
+        std::fs::write(target.join("dns"), "a file where the folder goes").unwrap();
+        let open = |path: &Path| {
+            let name = CString::new(path.file_name().unwrap().as_bytes()).unwrap();
+            open_listable(std::fs::File::open(path.parent().unwrap()).unwrap(), &name).unwrap()
+        };
+        let mut shared = SharedFiles::new();
+        mirror_dir(&mut open(&source), &mut open(&target), false, &mut shared).unwrap();
+        assert_eq!(tree(&target), tree(&source));
+        let inode = |path: &Path| {
+            let metadata = std::fs::metadata(path).unwrap();
+            (metadata.dev(), metadata.ino())
+        };
+        let expected = [
+            inode(&source.join("user.conf")),
+            inode(&source.join("dns/a.conf")),
+        ];
+        assert_eq!(shared, expected.into_iter().collect());
+    }
+
+    #[test]
     fn a_stage_links_the_users_files_and_a_write_reaches_only_the_stage() {
         let (_dir, root, grant) = alice_root();
         let live = root.path().join("data/users/alice");
@@ -1059,7 +1192,10 @@ mod tests {
 
         // Later changes of the user's tree: every kind of difference the old tree now has.
         std::fs::remove_dir_all(live.join("gone")).unwrap();
+        std::fs::write(live.join("gone"), "a file where a folder was").unwrap();
         std::fs::remove_file(live.join("old.txt")).unwrap();
+        std::fs::create_dir(live.join("old.txt")).unwrap();
+        std::fs::write(live.join("old.txt/inside"), "a folder where a file was").unwrap();
         std::fs::write(live.join("new.txt"), "new").unwrap();
         std::fs::create_dir(live.join("mail")).unwrap();
         std::fs::write(live.join("mail/box"), "box").unwrap();
