@@ -38,6 +38,14 @@ impl AuditLog {
         })
     }
 
+    /// Another descriptor of the log file, for [`crate::log_writeback`].
+    pub fn writeback_handle(&self) -> std::io::Result<File> {
+        self.file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_clone()
+    }
+
     /// Writes one record as one line.
     pub fn record(&self, record: &AuditRecord<'_>) {
         let Ok(mut line) = serde_json::to_string(record) else {

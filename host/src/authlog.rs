@@ -52,6 +52,14 @@ impl AuthLog {
         })
     }
 
+    /// Another descriptor of the log file, for [`crate::log_writeback`].
+    pub fn writeback_handle(&self) -> std::io::Result<File> {
+        self.file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_clone()
+    }
+
     /// Writes `DATE TIME who ip event`.
     pub fn record(&self, who: &str, ip: &str, event: &str) {
         let line = format!(

@@ -19,6 +19,7 @@ pub mod guard;
 pub mod history;
 pub mod init;
 pub mod locks;
+pub mod log_writeback;
 pub mod names;
 pub mod owp;
 pub mod plugins;

@@ -157,6 +157,7 @@ async fn serve(data_dir: &Path, listen: Option<String>, config: Option<PathBuf>)
     };
     let hearth = Arc::new(Hearth::open(&options).await?);
     hearth.start_cluster_worker();
+    hearth.start_log_writeback();
     hearth::plugins::watch::start(hearth.clone());
     if let Some(owp_listen) = &config.owp_listen {
         let owp_addr: SocketAddr = owp_listen

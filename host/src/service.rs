@@ -327,6 +327,19 @@ impl Hearth {
         self.history.written(user, upto);
     }
 
+    /// Starts writing `log/audit.jsonl` and `log/auth.log` back to disk every second (serving
+    /// processes only: see [`crate::log_writeback`]).
+    pub fn start_log_writeback(&self) {
+        let files = self
+            .audit
+            .writeback_handle()
+            .and_then(|audit| Ok(vec![audit, self.services.auth_log.writeback_handle()?]))
+            .and_then(crate::log_writeback::start);
+        if let Err(error) = files {
+            tracing::warn!(%error, "could not start writing the logs back");
+        }
+    }
+
     /// Starts delivering the DNS cluster's queued pushes (serving processes only; a
     /// `hearth call` only queues them).
     pub fn start_cluster_worker(&self) {

@@ -1,0 +1,104 @@
+//! Steady write-back of the server's append-only logs (`log/audit.jsonl`, `log/auth.log`).
+//!
+//! Every request appends to both. Left alone, the appended pages stay dirty until the
+//! kernel's expiry (`vm.dirty_expire_centisecs`, 30 s), and then about 30 s of appends are
+//! written back at once: with ext4's delayed allocation that holds up the appends made
+//! meanwhile, which run on request paths, so about 30 s into a load every request stalled for
+//! 20–80 ms (reads at c32: p99 25–84 ms instead of 4–5 ms in the row running then). Writing
+//! the logs back every second keeps each write-back small.
+
+use std::fs::File;
+use std::time::Duration;
+
+/// How often the logs are written back.
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
+/// Writes `files` back to disk (`fdatasync`) every [`INTERVAL`] on a thread of its own, for
+/// the life of the process.
+pub fn start(files: Vec<File>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("log-writeback".to_string())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(INTERVAL);
+                for file in &files {
+                    if let Err(error) = file.sync_data() {
+                        tracing::warn!(%error, "could not write a log back to disk");
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    /// Pages of `file` the page cache holds dirty (Linux `cachestat`, 6.5 and later).
+    fn dirty_pages(file: &File) -> u64 {
+        #[repr(C)]
+        struct Range {
+            offset: u64,
+            length: u64,
+        }
+        #[repr(C)]
+        #[derive(Default)]
+        struct Stat {
+            cache: u64,
+            dirty: u64,
+            writeback: u64,
+            evicted: u64,
+            recently_evicted: u64,
+        }
+        const SYS_CACHESTAT: libc::c_long = 451;
+        let range = Range {
+            offset: 0,
+            length: 0,
+        };
+        let mut stat = Stat::default();
+        // SAFETY: `cachestat(fd, &range, &mut stat, 0)` reads `range` and writes `stat`, both
+        // live `repr(C)` values of the kernel's layout for the call's duration.
+        let answer = unsafe {
+            libc::syscall(
+                SYS_CACHESTAT,
+                file.as_raw_fd(),
+                &range as *const Range,
+                &mut stat as *mut Stat,
+                0,
+            )
+        };
+        assert_eq!(answer, 0, "cachestat: {}", std::io::Error::last_os_error());
+        stat.dirty
+    }
+
+    #[test]
+    fn appended_log_data_reaches_the_disk_within_seconds() {
+        // On a disk (the build directory), not a tmpfs `/tmp`, which never writes back.
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-tmp");
+        std::fs::create_dir_all(&base).unwrap();
+        let dir = tempfile::tempdir_in(&base).unwrap();
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("audit.jsonl"))
+            .unwrap();
+        log.write_all(&vec![b'x'; 4 << 20]).unwrap();
+        assert!(
+            dirty_pages(&log) > 0,
+            "the appended pages wait in the page cache"
+        );
+        start(vec![log.try_clone().unwrap()]).unwrap();
+        // The kernel alone keeps them dirty for 30 s (`vm.dirty_expire_centisecs`).
+        let since = std::time::Instant::now();
+        while dirty_pages(&log) > 0 {
+            assert!(
+                since.elapsed() < INTERVAL * 5,
+                "the appended data was not written back"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
