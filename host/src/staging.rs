@@ -664,12 +664,13 @@ impl Stage {
     /// files, it is first replaced, at the name the path resolves to, by a copy of itself, so
     /// that the change reaches only the stage. `PermissionDenied` when the path cannot be
     /// resolved inside `dir` to the file it names.
-    pub fn unshare(&self, dir: &Dir, path: &str, follow: bool) -> io::Result<()> {
+    pub fn unshare(&self, dir: impl AsFd, path: &str, follow: bool) -> io::Result<()> {
         use cap_std::fs::MetadataExt;
         // Nothing there (the open creates it, or answers the error itself), or not a link.
-        let Some(key) = self.linked_file_at(dir, path, follow) else {
+        let Some(key) = self.linked_file_at(&dir, path, follow) else {
             return Ok(());
         };
+        let dir = as_dir(dir.as_fd())?;
         // The name the file has: every link on the way (and the last one, with `follow`)
         // resolved inside `dir`, as the sandbox resolves it.
         let path = Path::new(path);
@@ -686,7 +687,7 @@ impl Stage {
         if !holds {
             return Err(io::ErrorKind::PermissionDenied.into());
         }
-        replace_with_copy(dir, &resolved)
+        replace_with_copy(&dir, &resolved)
     }
 
     /// The (device, inode) of the regular file `path` under `dir` names when it is one of the
@@ -695,7 +696,7 @@ impl Stage {
     /// reaches the same file, so `None` means the sandbox cannot reach a linked file through
     /// `path` either; a linked file found only by escaping `dir` makes [`Stage::unshare`]
     /// refuse, as its confined resolution does not reach it.
-    pub fn linked_file_at(
+    fn linked_file_at(
         &self,
         dir: impl rustix::fd::AsFd,
         path: &str,

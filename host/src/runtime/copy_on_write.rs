@@ -48,17 +48,7 @@ fn unshare_at(
         return Ok(());
     }
     let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-    if stage
-        .linked_file_at(&*descriptor.dir, path, follow)
-        .is_none()
-    {
-        return Ok(());
-    }
-    let unshared = descriptor
-        .dir
-        .try_clone()
-        .map(cap_std::fs::Dir::from_std_file)
-        .and_then(|dir| stage.unshare(&dir, path, follow));
+    let unshared = stage.unshare(&*descriptor.dir, path, follow);
     unshared.map_err(|error| match error.kind() {
         std::io::ErrorKind::PermissionDenied => ErrorCode::NotPermitted,
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
