@@ -1,11 +1,10 @@
 //! `log/audit.jsonl`: exactly one JSON line per API request, secrets redacted.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
 
 use serde::Serialize;
+
+use crate::log_writeback::AppendLog;
 
 /// One request as the audit log records it.
 #[derive(Debug, Serialize)]
@@ -26,24 +25,20 @@ pub const REDACTED: &str = "******";
 
 /// Appends audit records.
 pub struct AuditLog {
-    file: Mutex<File>,
+    file: AppendLog,
 }
 
 impl AuditLog {
     /// Opens (creating) the audit log for appending.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(Self {
-            file: Mutex::new(file),
+            file: AppendLog::open(path)?,
         })
     }
 
-    /// Another descriptor of the log file, for [`crate::log_writeback`].
-    pub fn writeback_handle(&self) -> std::io::Result<File> {
-        self.file
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .try_clone()
+    /// The log file, for [`crate::log_writeback::start`].
+    pub fn file(&self) -> &AppendLog {
+        &self.file
     }
 
     /// Writes one record as one line.
@@ -52,10 +47,7 @@ impl AuditLog {
             return;
         };
         line.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(error) = file.write_all(line.as_bytes()) {
-            tracing::error!(%error, "could not write audit.jsonl");
-        }
+        self.file.append(&line);
     }
 }
 

@@ -1,18 +1,17 @@
 //! Hestia's `log/auth.log`: the `DATE TIME <who> <ip> <event>` lines fail2ban's `hestia`
 //! filter (`.* <HOST> failed to login`) reads.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
 
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::log_writeback::AppendLog;
+
 /// Appends auth events; every field is reduced to a safe character set first, so no value can
 /// inject a line break or a second address into a line.
 pub struct AuthLog {
-    file: Mutex<File>,
+    file: AppendLog,
 }
 
 /// Keeps `[A-Za-z0-9._:@-]`, replacing anything else with `_`.
@@ -46,18 +45,14 @@ pub fn timestamp() -> String {
 impl AuthLog {
     /// Opens (creating) the log file for appending.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(Self {
-            file: Mutex::new(file),
+            file: AppendLog::open(path)?,
         })
     }
 
-    /// Another descriptor of the log file, for [`crate::log_writeback`].
-    pub fn writeback_handle(&self) -> std::io::Result<File> {
-        self.file
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .try_clone()
+    /// The log file, for [`crate::log_writeback::start`].
+    pub fn file(&self) -> &AppendLog {
+        &self.file
     }
 
     /// Writes `DATE TIME who ip event`.
@@ -69,10 +64,7 @@ impl AuthLog {
             log_safe(ip),
             event
         );
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(error) = file.write_all(line.as_bytes()) {
-            tracing::error!(%error, "could not write auth.log");
-        }
+        self.file.append(&line);
     }
 }
 
