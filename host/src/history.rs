@@ -30,11 +30,41 @@ pub struct Entry {
     pub message: String,
 }
 
+/// Where a user's `history.log` ended after an append: the file as it was then (device,
+/// inode, length, modification time) and the last `ID` written there. The next append that
+/// finds the file so numbers on from it without reading the file's tail; any other write
+/// (a command's, a replaced file) changes the length, the inode or the time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastEntry {
+    file: FileState,
+    id: u64,
+}
+
+/// (device, inode, length, modification time in seconds and nanoseconds) of a file.
+type FileState = (u64, u64, u64, i64, i64);
+
+fn file_state(metadata: &std::fs::Metadata) -> FileState {
+    use std::os::unix::fs::MetadataExt;
+    (
+        metadata.dev(),
+        metadata.ino(),
+        metadata.len(),
+        metadata.mtime(),
+        metadata.mtime_nsec(),
+    )
+}
+
 /// Appends `entries`, numbered on from the file's last `ID`, to
-/// `data/users/<user>/history.log` in one write.
-pub fn append_all(root: &Dir, user: &str, entries: &[Entry]) -> io::Result<()> {
+/// `data/users/<user>/history.log` in one write; `known` is where an earlier append left the
+/// file. Returns where this one left it.
+pub fn append_all(
+    root: &Dir,
+    user: &str,
+    entries: &[Entry],
+    known: Option<LastEntry>,
+) -> io::Result<Option<LastEntry>> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(known);
     }
     let path = format!("data/users/{user}/history.log");
     let mut file = root
@@ -43,14 +73,19 @@ pub fn append_all(root: &Dir, user: &str, entries: &[Entry]) -> io::Result<()> {
             OpenOptions::new().read(true).append(true).create(true),
         )?
         .into_std();
-    let len = file.metadata()?.len();
-    let start = len.saturating_sub(TAIL_BYTES);
-    let mut bytes = vec![0; (len - start) as usize];
-    let read = file.read_at(&mut bytes, start)?;
-    bytes.truncate(read);
-    let tail = String::from_utf8_lossy(&bytes);
+    let metadata = file.metadata()?;
+    let len = metadata.len();
+    let mut id = match known {
+        Some(last) if last.file == file_state(&metadata) => last.id,
+        _ => {
+            let start = len.saturating_sub(TAIL_BYTES);
+            let mut bytes = vec![0; (len - start) as usize];
+            let read = file.read_at(&mut bytes, start)?;
+            bytes.truncate(read);
+            last_id(&String::from_utf8_lossy(&bytes))
+        }
+    };
     let (date, time) = hearth_sdk::render::now_date_time();
-    let mut id = last_id(&tail);
     let mut text = String::new();
     for entry in entries {
         id += 1;
@@ -70,9 +105,14 @@ pub fn append_all(root: &Dir, user: &str, entries: &[Entry]) -> io::Result<()> {
     }
     file.write_all(text.as_bytes())?;
     if len > TRIM_BYTES {
+        // A new file: the next append reads its tail.
         trim(root, &path)?;
+        return Ok(None);
     }
-    Ok(())
+    Ok(Some(LastEntry {
+        file: file_state(&file.metadata()?),
+        id,
+    }))
 }
 
 /// Entries waiting for their user's lock. Whoever gets the lock writes every entry queued
@@ -89,6 +129,8 @@ struct UserQueue {
     entries: Vec<Entry>,
     queued: u64,
     written: u64,
+    /// Where the last append left the file.
+    last: Option<LastEntry>,
 }
 
 impl PendingEntries {
@@ -105,18 +147,22 @@ impl PendingEntries {
         queue.queued
     }
 
-    /// Under the user's lock: the entries to write now, and the place to mark written after,
-    /// or `None` when the entry at `place` was already written by an earlier holder.
-    pub fn take(&self, user: &str, place: u64) -> Option<(Vec<Entry>, u64)> {
+    /// Under the user's lock: the entries to write now, the place to mark written after and
+    /// where the last append left the file, or `None` when the entry at `place` was already
+    /// written by an earlier holder.
+    pub fn take(&self, user: &str, place: u64) -> Option<(Vec<Entry>, u64, Option<LastEntry>)> {
         let mut users = self.users();
         let queue = users.get_mut(user)?;
-        (queue.written < place).then(|| (std::mem::take(&mut queue.entries), queue.queued))
+        (queue.written < place)
+            .then(|| (std::mem::take(&mut queue.entries), queue.queued, queue.last))
     }
 
-    /// Marks every entry up to `place` written (or given up on, after a logged error).
-    pub fn written(&self, user: &str, place: u64) {
+    /// Marks every entry up to `place` written (or given up on, after a logged error), the
+    /// file left at `last`.
+    pub fn written(&self, user: &str, place: u64, last: Option<LastEntry>) {
         if let Some(queue) = self.users().get_mut(user) {
             queue.written = queue.written.max(place);
+            queue.last = last;
         }
     }
 }
@@ -134,6 +180,7 @@ fn trim(root: &Dir, path: &str) -> io::Result<()> {
 mod tests {
     use super::*;
     use cap_std::ambient_authority;
+    use std::io::Write;
 
     #[test]
     fn ids_continue_from_the_last_entry() {
@@ -154,6 +201,7 @@ mod tests {
             &root,
             "alice",
             &[entry("first"), entry("it's [127.0.0.1] ok")],
+            None,
         )
         .unwrap();
         let text =
@@ -169,6 +217,46 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_end_is_used_only_while_the_file_is_as_this_append_left_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("data/users/alice");
+        std::fs::create_dir_all(&users).unwrap();
+        let log = users.join("history.log");
+        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
+        let entry = |message: &str| Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: message.into(),
+        };
+        let last_id_in_file = || {
+            let text = std::fs::read_to_string(&log).unwrap();
+            let line = Record::parse_line(text.lines().last().unwrap()).unwrap();
+            line.get("ID").unwrap().to_string()
+        };
+        let known = append_all(&root, "alice", &[entry("one"), entry("two")], None).unwrap();
+        let known = append_all(&root, "alice", &[entry("three")], known).unwrap();
+        assert_eq!(last_id_in_file(), "3");
+        // Another writer appends: the remembered end no longer holds.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        writeln!(
+            file,
+            "ID='50' DATE='2026-01-01' TIME='00:00:00' LEVEL='Info' CATEGORY='System' MESSAGE='x'"
+        )
+        .unwrap();
+        drop(file);
+        let known = append_all(&root, "alice", &[entry("four")], known).unwrap();
+        assert_eq!(last_id_in_file(), "51");
+        // The file is replaced by one of the same length (a command's staged copy).
+        let text = std::fs::read_to_string(&log).unwrap();
+        let replaced = text.replacen("ID='51'", "ID='61'", 1);
+        assert_eq!(replaced.len(), text.len());
+        std::fs::write(users.join("history.new"), replaced).unwrap();
+        std::fs::rename(users.join("history.new"), &log).unwrap();
+        append_all(&root, "alice", &[entry("five")], known).unwrap();
+        assert_eq!(last_id_in_file(), "62");
+    }
+
+    #[test]
     fn one_holder_writes_every_queued_entry() {
         let pending = PendingEntries::default();
         let entry = |message: &str| Entry {
@@ -179,15 +267,16 @@ mod tests {
         let first = pending.queue("alice", entry("one"));
         let second = pending.queue("alice", entry("two"));
         pending.queue("bob", entry("other"));
-        let (entries, upto) = pending.take("alice", first).unwrap();
+        let (entries, upto, known) = pending.take("alice", first).unwrap();
         assert_eq!(entries, vec![entry("one"), entry("two")]);
-        pending.written("alice", upto);
+        assert_eq!(known, None);
+        pending.written("alice", upto, None);
         // The second request finds its entry written by the first holder.
         assert_eq!(pending.take("alice", second), None);
         let third = pending.queue("alice", entry("three"));
         assert_eq!(
             pending.take("alice", third),
-            Some((vec![entry("three")], 3))
+            Some((vec![entry("three")], 3, None))
         );
         assert_eq!(pending.take("bob", 1).unwrap().0, vec![entry("other")]);
     }

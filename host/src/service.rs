@@ -318,13 +318,15 @@ impl Hearth {
             .locks
             .acquire(&crate::grant::LockScope::User(user.to_string()))
             .await;
-        let Some((entries, upto)) = self.history.take(user, place) else {
+        let Some((entries, upto, known)) = self.history.take(user, place) else {
             return;
         };
-        if let Err(error) = crate::history::append_all(self.root.dir(), user, &entries) {
-            tracing::error!(user, %error, "could not write history.log");
-        }
-        self.history.written(user, upto);
+        let last = crate::history::append_all(self.root.dir(), user, &entries, known)
+            .unwrap_or_else(|error| {
+                tracing::error!(user, %error, "could not write history.log");
+                None
+            });
+        self.history.written(user, upto, last);
     }
 
     /// Starts writing `log/audit.jsonl` and `log/auth.log` back to disk every second (serving
