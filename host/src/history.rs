@@ -30,12 +30,14 @@ pub struct Entry {
     pub message: String,
 }
 
-/// Where a user's `history.log` ended after an append: the file as it was then (device,
-/// inode, length, modification time) and the last `ID` written there. The next append that
-/// finds the file so numbers on from it without reading the file's tail; any other write
-/// (a command's, a replaced file) changes the length, the inode or the time.
+/// Where a user's `history.log` ended after the host's last append: the file as it was then
+/// (device, inode, length, modification time) and the last `ID` written there. The next
+/// append that finds the file so numbers on from it without reading the file's tail.
+/// hearth's other writers change the length (an append) or the inode (a command's file
+/// replaced by rename, a staged copy, a trim); the time covers an in-place rewrite of the same
+/// length by anything else, to its granularity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LastEntry {
+pub struct KnownEnd {
     file: FileState,
     id: u64,
 }
@@ -61,8 +63,8 @@ pub fn append_all(
     root: &Dir,
     user: &str,
     entries: &[Entry],
-    known: Option<LastEntry>,
-) -> io::Result<Option<LastEntry>> {
+    known: Option<KnownEnd>,
+) -> io::Result<Option<KnownEnd>> {
     if entries.is_empty() {
         return Ok(known);
     }
@@ -76,7 +78,7 @@ pub fn append_all(
     let metadata = file.metadata()?;
     let len = metadata.len();
     let mut id = match known {
-        Some(last) if last.file == file_state(&metadata) => last.id,
+        Some(known) if known.file == file_state(&metadata) => known.id,
         _ => {
             let start = len.saturating_sub(TAIL_BYTES);
             let mut bytes = vec![0; (len - start) as usize];
@@ -109,10 +111,12 @@ pub fn append_all(
         trim(root, &path)?;
         return Ok(None);
     }
-    Ok(Some(LastEntry {
-        file: file_state(&file.metadata()?),
-        id,
-    }))
+    // Known only when this write is all that changed the file since it was looked at.
+    let after = file.metadata().map(|metadata| file_state(&metadata));
+    Ok(after
+        .ok()
+        .filter(|after| after.2 == len + text.len() as u64)
+        .map(|file| KnownEnd { file, id }))
 }
 
 /// Entries waiting for their user's lock. Whoever gets the lock writes every entry queued
@@ -130,7 +134,7 @@ struct UserQueue {
     queued: u64,
     written: u64,
     /// Where the last append left the file.
-    last: Option<LastEntry>,
+    known: Option<KnownEnd>,
 }
 
 impl PendingEntries {
@@ -150,19 +154,24 @@ impl PendingEntries {
     /// Under the user's lock: the entries to write now, the place to mark written after and
     /// where the last append left the file, or `None` when the entry at `place` was already
     /// written by an earlier holder.
-    pub fn take(&self, user: &str, place: u64) -> Option<(Vec<Entry>, u64, Option<LastEntry>)> {
+    pub fn take(&self, user: &str, place: u64) -> Option<(Vec<Entry>, u64, Option<KnownEnd>)> {
         let mut users = self.users();
         let queue = users.get_mut(user)?;
-        (queue.written < place)
-            .then(|| (std::mem::take(&mut queue.entries), queue.queued, queue.last))
+        (queue.written < place).then(|| {
+            (
+                std::mem::take(&mut queue.entries),
+                queue.queued,
+                queue.known,
+            )
+        })
     }
 
     /// Marks every entry up to `place` written (or given up on, after a logged error), the
-    /// file left at `last`.
-    pub fn written(&self, user: &str, place: u64, last: Option<LastEntry>) {
+    /// file left at `known`.
+    pub fn written(&self, user: &str, place: u64, known: Option<KnownEnd>) {
         if let Some(queue) = self.users().get_mut(user) {
             queue.written = queue.written.max(place);
-            queue.last = last;
+            queue.known = known;
         }
     }
 }
@@ -180,7 +189,6 @@ fn trim(root: &Dir, path: &str) -> io::Result<()> {
 mod tests {
     use super::*;
     use cap_std::ambient_authority;
-    use std::io::Write;
 
     #[test]
     fn ids_continue_from_the_last_entry() {
@@ -233,26 +241,53 @@ mod tests {
             let line = Record::parse_line(text.lines().last().unwrap()).unwrap();
             line.get("ID").unwrap().to_string()
         };
+        let modified = || std::fs::metadata(&log).unwrap().modified().unwrap();
+        // Rewrites the file in place (same inode), the ID `from` made `to` (same length),
+        // its modification time set to `time`.
+        let rewrite_in_place = |from: &str, to: &str, time: std::time::SystemTime| {
+            let text = std::fs::read_to_string(&log).unwrap();
+            let rewritten = text.replacen(from, to, 1);
+            assert_eq!(rewritten.len(), text.len());
+            let file = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+            file.write_all_at(rewritten.as_bytes(), 0).unwrap();
+            file.set_modified(time).unwrap();
+        };
         let known = append_all(&root, "alice", &[entry("one"), entry("two")], None).unwrap();
         let known = append_all(&root, "alice", &[entry("three")], known).unwrap();
         assert_eq!(last_id_in_file(), "3");
-        // Another writer appends: the remembered end no longer holds.
-        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        // The file as the append left it: the remembered ID is used, not the file's.
+        rewrite_in_place("ID='3'", "ID='7'", modified());
+        let known = append_all(&root, "alice", &[entry("four")], known).unwrap();
+        assert_eq!(last_id_in_file(), "4", "the remembered end was not used");
+        // Rewritten in place with the same length at another time: the tail is read.
+        let later = modified() + std::time::Duration::from_secs(5);
+        rewrite_in_place("ID='4'", "ID='9'", later);
+        let known = append_all(&root, "alice", &[entry("five")], known).unwrap();
+        assert_eq!(last_id_in_file(), "10");
+        // Another writer appends.
+        let mut appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
         writeln!(
-            file,
+            appended,
             "ID='50' DATE='2026-01-01' TIME='00:00:00' LEVEL='Info' CATEGORY='System' MESSAGE='x'"
         )
         .unwrap();
-        drop(file);
-        let known = append_all(&root, "alice", &[entry("four")], known).unwrap();
+        drop(appended);
+        let known = append_all(&root, "alice", &[entry("six")], known).unwrap();
         assert_eq!(last_id_in_file(), "51");
-        // The file is replaced by one of the same length (a command's staged copy).
-        let text = std::fs::read_to_string(&log).unwrap();
+        // Replaced (another inode) by a file of the same length and modification time.
+        let (text, time) = (std::fs::read_to_string(&log).unwrap(), modified());
         let replaced = text.replacen("ID='51'", "ID='61'", 1);
         assert_eq!(replaced.len(), text.len());
-        std::fs::write(users.join("history.new"), replaced).unwrap();
-        std::fs::rename(users.join("history.new"), &log).unwrap();
-        append_all(&root, "alice", &[entry("five")], known).unwrap();
+        let new = users.join("history.new");
+        std::fs::write(&new, replaced).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&new)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+        std::fs::rename(&new, &log).unwrap();
+        append_all(&root, "alice", &[entry("seven")], known).unwrap();
         assert_eq!(last_id_in_file(), "62");
     }
 

@@ -321,12 +321,12 @@ impl Hearth {
         let Some((entries, upto, known)) = self.history.take(user, place) else {
             return;
         };
-        let last = crate::history::append_all(self.root.dir(), user, &entries, known)
+        let known = crate::history::append_all(self.root.dir(), user, &entries, known)
             .unwrap_or_else(|error| {
                 tracing::error!(user, %error, "could not write history.log");
                 None
             });
-        self.history.written(user, upto, last);
+        self.history.written(user, upto, known);
     }
 
     /// Starts writing `log/audit.jsonl` and `log/auth.log` back to disk every second (serving
