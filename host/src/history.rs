@@ -42,18 +42,26 @@ pub struct KnownEnd {
     id: u64,
 }
 
-/// (device, inode, length, modification time in seconds and nanoseconds) of a file.
-type FileState = (u64, u64, u64, i64, i64);
+/// What the check of a [`KnownEnd`] compares of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileState {
+    device: u64,
+    inode: u64,
+    len: u64,
+    /// Seconds and nanoseconds.
+    modified: (i64, i64),
+}
 
-fn file_state(metadata: &std::fs::Metadata) -> FileState {
-    use std::os::unix::fs::MetadataExt;
-    (
-        metadata.dev(),
-        metadata.ino(),
-        metadata.len(),
-        metadata.mtime(),
-        metadata.mtime_nsec(),
-    )
+impl FileState {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            len: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+        }
+    }
 }
 
 /// Appends `entries`, numbered on from the file's last `ID`, to
@@ -78,7 +86,7 @@ pub fn append_all(
     let metadata = file.metadata()?;
     let len = metadata.len();
     let mut id = match known {
-        Some(known) if known.file == file_state(&metadata) => known.id,
+        Some(known) if known.file == FileState::of(&metadata) => known.id,
         _ => {
             let start = len.saturating_sub(TAIL_BYTES);
             let mut bytes = vec![0; (len - start) as usize];
@@ -112,10 +120,10 @@ pub fn append_all(
         return Ok(None);
     }
     // Known only when this write is all that changed the file since it was looked at.
-    let after = file.metadata().map(|metadata| file_state(&metadata));
+    let after = file.metadata().map(|metadata| FileState::of(&metadata));
     Ok(after
         .ok()
-        .filter(|after| after.2 == len + text.len() as u64)
+        .filter(|after| after.len == len + text.len() as u64)
         .map(|file| KnownEnd { file, id }))
 }
 

@@ -40,8 +40,8 @@ impl AppendLog {
         }
     }
 
-    /// Another descriptor of the log file, for [`start`].
-    pub fn writeback_handle(&self) -> std::io::Result<File> {
+    /// Another descriptor of the log file, for the write-back thread.
+    fn writeback_handle(&self) -> std::io::Result<File> {
         self.file
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -52,9 +52,13 @@ impl AppendLog {
 /// How often the logs are written back.
 pub const INTERVAL: Duration = Duration::from_secs(1);
 
-/// Writes `files` back to disk (`fdatasync`) every [`INTERVAL`] on a thread of its own, for
+/// Writes `logs` back to disk (`fdatasync`) every [`INTERVAL`] on a thread of its own, for
 /// the life of the process.
-pub fn start(files: Vec<File>) -> std::io::Result<()> {
+pub fn start(logs: &[&AppendLog]) -> std::io::Result<()> {
+    let files = logs
+        .iter()
+        .map(|log| log.writeback_handle())
+        .collect::<std::io::Result<Vec<_>>>()?;
     std::thread::Builder::new()
         .name("log-writeback".to_string())
         .spawn(move || {
@@ -123,16 +127,16 @@ mod tests {
         for _ in 0..1024 {
             log.append(&line);
         }
-        let log = log.writeback_handle().unwrap();
-        assert_eq!(log.metadata().unwrap().len(), 4 << 20);
+        let file = log.writeback_handle().unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 4 << 20);
         assert!(
-            dirty_pages(&log) > 0,
+            dirty_pages(&file) > 0,
             "the appended pages wait in the page cache"
         );
-        start(vec![log.try_clone().unwrap()]).unwrap();
+        start(&[&log]).unwrap();
         // The kernel alone keeps them dirty for 30 s (`vm.dirty_expire_centisecs`).
         let since = std::time::Instant::now();
-        while dirty_pages(&log) > 0 {
+        while dirty_pages(&file) > 0 {
             assert!(
                 since.elapsed() < INTERVAL * 5,
                 "the appended data was not written back"

@@ -332,12 +332,9 @@ impl Hearth {
     /// Starts writing `log/audit.jsonl` and `log/auth.log` back to disk every second (serving
     /// processes only: see [`crate::log_writeback`]).
     pub fn start_log_writeback(&self) {
-        let files = [self.audit.file(), self.services.auth_log.file()]
-            .map(crate::log_writeback::AppendLog::writeback_handle)
-            .into_iter()
-            .collect::<std::io::Result<Vec<_>>>()
-            .and_then(crate::log_writeback::start);
-        if let Err(error) = files {
+        let started =
+            crate::log_writeback::start(&[self.audit.file(), self.services.auth_log.file()]);
+        if let Err(error) = started {
             tracing::warn!(%error, "could not start writing the logs back");
         }
     }
