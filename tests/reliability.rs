@@ -570,3 +570,55 @@ fn a_staged_command_cannot_write_through_to_the_users_live_files() {
         );
     }
 }
+
+#[test]
+fn a_users_steady_commands_rewrite_its_files_in_place() {
+    // A command's stage starts from the user's tree of two commits ago once no reader can
+    // hold it (2 s after it was swapped out); the files changed since are rewritten in that
+    // tree in place, and the command writes its files in place too. So the third of three
+    // spaced commands leaves `user.conf` and `history.log` in the inodes the first one made
+    // them in, with every command's change, and no temporary file anywhere.
+    use std::os::unix::fs::MetadataExt;
+    let s = hostile_server();
+    add_user(s, "steady");
+    let dir = s.path("data/users/steady");
+    let inodes = || {
+        ["user.conf", "history.log"].map(|name| std::fs::metadata(dir.join(name)).unwrap().ino())
+    };
+    let change_contact = |email: &str| {
+        let response = s.legacy(true, "v-change-user-contact", &["steady", email]);
+        assert_eq!(response.body, "0", "{email}: {response:?}");
+    };
+    // Longer than the 2 s after which an old tree may be reused, and than the longest
+    // request (the hostile commands' 1.5 s timeout) of another test reading meanwhile.
+    let wait = || std::thread::sleep(Duration::from_secs(3));
+    change_contact("one@example.com");
+    let first = inodes();
+    wait();
+    change_contact("two@example.com");
+    let second = inodes();
+    assert_ne!(second[0], first[0], "a commit swaps in the other tree");
+    wait();
+    change_contact("three@example.com");
+    assert_eq!(
+        inodes(),
+        first,
+        "the files of two commits ago, rewritten in place"
+    );
+    assert_eq!(
+        user_value(s.data_dir(), "steady", "CONTACT"),
+        "three@example.com"
+    );
+    let history = std::fs::read_to_string(dir.join("history.log")).unwrap();
+    for email in ["one@example.com", "two@example.com", "three@example.com"] {
+        assert!(history.contains(email), "{email} in {history}");
+    }
+    let names: Vec<_> = snapshot(&dir).into_keys().collect();
+    assert!(
+        names
+            .iter()
+            .all(|name| !name.to_string_lossy().contains(".tmp")),
+        "{names:?}"
+    );
+    assert_store_parses(s.data_dir());
+}

@@ -34,8 +34,9 @@ pub struct Entry {
 /// (device, inode, length, modification time) and the last `ID` written there. The next
 /// append that finds the file so numbers on from it without reading the file's tail.
 /// hearth's other writers change the length (an append) or the inode (a command's file
-/// replaced by rename, a staged copy, a trim); the time covers an in-place rewrite of the same
-/// length by anything else, to its granularity.
+/// replaced by rename, a staged copy, a trim), and a staged command's commit, which may bring
+/// back an earlier inode rewritten in place, forgets it ([`PendingEntries::forget`]); the
+/// time covers an in-place rewrite of the same length by anything else, to its granularity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KnownEnd {
     file: FileState,
@@ -182,6 +183,15 @@ impl PendingEntries {
             queue.known = known;
         }
     }
+
+    /// Under the user's lock, after a staged command of `user`: forgets where the last
+    /// append left the file. The committed tree may be a recycled one whose `history.log`
+    /// is an earlier inode of the file, rewritten in place.
+    pub fn forget(&self, user: &str) {
+        if let Some(queue) = self.users().get_mut(user) {
+            queue.known = None;
+        }
+    }
 }
 
 fn trim(root: &Dir, path: &str) -> io::Result<()> {
@@ -322,5 +332,29 @@ mod tests {
             Some((vec![entry("three")], 3, None))
         );
         assert_eq!(pending.take("bob", 1).unwrap().0, vec![entry("other")]);
+    }
+
+    #[test]
+    fn a_staged_command_makes_the_remembered_end_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("data/users/alice")).unwrap();
+        let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
+        let pending = PendingEntries::default();
+        let entry = Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: "one".into(),
+        };
+        let place = pending.queue("alice", entry.clone());
+        let (entries, upto, known) = pending.take("alice", place).unwrap();
+        let known = append_all(&root, "alice", &entries, known).unwrap();
+        assert!(known.is_some());
+        pending.written("alice", upto, known);
+        let place = pending.queue("alice", entry.clone());
+        assert_eq!(pending.take("alice", place).unwrap().2, known);
+        pending.written("alice", upto + 1, known);
+        pending.forget("alice");
+        let place = pending.queue("alice", entry);
+        assert_eq!(pending.take("alice", place).unwrap().2, None);
     }
 }

@@ -397,7 +397,7 @@ impl Hearth {
                 return error.outcome(&spec.name);
             }
         };
-        match self.runtime.invoke(command, &args, root_user, &grant).await {
+        let outcome = match self.runtime.invoke(command, &args, root_user, &grant).await {
             Ok(outcome) => match grant.stage().and_then(|stage| stage.failure(&spec.name)) {
                 Some(failure) => failure,
                 None => outcome,
@@ -413,7 +413,13 @@ impl Hearth {
                 );
                 failure_outcome(&spec.name, &error)
             }
+        };
+        if grant.stage().is_some()
+            && let crate::grant::LockScope::User(user) = grant.lock()
+        {
+            self.history.forget(user);
         }
+        outcome
     }
 
     /// Runs a command as the root admin, as Hestia's `v-*` binaries do from a shell.

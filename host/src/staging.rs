@@ -38,6 +38,11 @@ use crate::data::DataRoot;
 use crate::grant::{Grant, LockScope, Permission};
 use crate::runtime::Outcome;
 
+/// The environment variable that tells a command which of its mounts are staged
+/// (`:`-separated guest paths): the SDK writes files there in place, as the stage is
+/// committed whole or not at all.
+pub const STAGED_MOUNTS_VARIABLE: &str = "HEARTH_STAGED_MOUNTS";
+
 /// The folder of the data root holding stages.
 const STAGING_DIR: &str = "staging";
 
@@ -182,7 +187,7 @@ fn retired_trees() -> std::sync::MutexGuard<'static, HashMap<PathBuf, RetiredTre
 }
 
 /// Where a user's data directory is mounted in the guest.
-const USER_MOUNT: &str = "/user";
+pub(crate) const USER_MOUNT: &str = "/user";
 
 /// Why a command's staged view could not be made or committed.
 #[derive(Debug, thiserror::Error)]
@@ -481,6 +486,11 @@ fn mirror_dir(
                         shared.insert((device, ino));
                         continue;
                     }
+                    if existing.0 == FileType::RegularFile
+                        && refresh_private_file(source, target, &name)?
+                    {
+                        continue;
+                    }
                     remove_entry(target, &name, existing)?;
                 }
                 match rustix::fs::linkat(source, &name, target, &name, AtFlags::empty()) {
@@ -509,6 +519,49 @@ fn mirror_dir(
         remove_entry(target, &name, existing)?;
     }
     Ok(())
+}
+
+/// Rewrites the file `name` of a recycled tree's `target` in place with the contents,
+/// permissions and times of the user's file `name` in `source`, when only this tree holds it
+/// (one link: an older version no other tree shares). Returns whether it did; `false` leaves
+/// the entry to be replaced by a link.
+///
+/// On ext4 a new inode and a freed one cost more than the copy: allocating scans the inode
+/// bitmap past recently deleted inodes, and without a journal a freed extent is discarded
+/// before `unlink` returns. A staged command writes its files in place (the SDK, told by
+/// [`STAGED_MOUNTS_VARIABLE`]), so a steady stream of commands of a user makes and frees
+/// no inode: its stage's files were last version's, rewritten here.
+fn refresh_private_file(
+    source: BorrowedFd<'_>,
+    target: BorrowedFd<'_>,
+    name: &CStr,
+) -> io::Result<bool> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    // Not a plain file any more, or not writable: replaced by a link instead.
+    let Ok(writer) = rustix::fs::openat(target, name, OFlags::WRONLY | flags, Mode::empty()) else {
+        return Ok(false);
+    };
+    let mut writer = std::fs::File::from(writer);
+    let held = writer.metadata()?;
+    if held.nlink() != 1 || !held.is_file() {
+        return Ok(false);
+    }
+    let reader = rustix::fs::openat(source, name, OFlags::RDONLY | flags, Mode::empty())?;
+    let mut reader = std::fs::File::from(reader);
+    let live = reader.metadata()?;
+    let length = io::copy(&mut reader, &mut writer)?;
+    writer.set_len(length)?;
+    let permissions = live.permissions().mode() & 0o7777;
+    if held.permissions().mode() & 0o7777 != permissions {
+        writer.set_permissions(std::fs::Permissions::from_mode(permissions))?;
+    }
+    let times = std::fs::FileTimes::new()
+        .set_accessed(live.accessed()?)
+        .set_modified(live.modified()?);
+    writer.set_times(times)?;
+    Ok(true)
 }
 
 /// A `cap_std` directory of the descriptor `dir` (a duplicate).
@@ -1177,7 +1230,7 @@ mod tests {
     #[test]
     fn a_recycled_old_tree_mirrors_the_users_tree_exactly() {
         use std::os::unix::fs::PermissionsExt;
-        let (_dir, root, grant) = alice_root();
+        let (dir, root, grant) = alice_root();
         let live = root.path().join("data/users/alice");
         let staged = Stage::prepare(&root, grant.clone()).unwrap();
         let first = staged.stage().unwrap().path();
@@ -1206,15 +1259,50 @@ mod tests {
         std::fs::write(live.join("dns/.a.tmp"), "ID='2'\n").unwrap();
         std::fs::rename(live.join("dns/.a.tmp"), live.join("dns/a.conf")).unwrap();
 
+        // The old tree's `user.conf` is its own (the first command replaced it), and is
+        // rewritten in place; its old `dns/a.conf` has another name outside, and is replaced
+        // by a link.
+        let private = inode(&first.join("user.conf"));
+        std::fs::hard_link(first.join("dns/a.conf"), dir.path().join("held")).unwrap();
+        let times = std::fs::FileTimes::new()
+            .set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
+        let user_conf = std::fs::File::options()
+            .write(true)
+            .open(live.join("user.conf"))
+            .unwrap();
+        user_conf.set_times(times).unwrap();
+        std::fs::set_permissions(
+            live.join("user.conf"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+
         std::thread::sleep(RECYCLE_AFTER + Duration::from_millis(100));
         let staged = Stage::prepare(&root, grant).unwrap();
-        let second = staged.stage().unwrap().path();
+        let stage = staged.stage().unwrap();
+        let second = stage.path();
         assert_eq!(second, first, "the old tree became the next stage");
+        let mut expected = tree(&live);
+        expected.get_mut(Path::new("user.conf")).unwrap().2 = private;
         assert_eq!(
             tree(&second),
-            tree(&live),
-            "same names, kinds, modes, contents, inodes"
+            expected,
+            "same names, kinds, modes, contents; inodes of the live files but the one rewritten"
         );
+        let rewritten = std::fs::metadata(second.join("user.conf")).unwrap();
+        assert_eq!(
+            rewritten.modified().unwrap(),
+            std::fs::metadata(live.join("user.conf"))
+                .unwrap()
+                .modified()
+                .unwrap()
+        );
+        assert!(
+            !stage.shares(&rewritten),
+            "a rewritten file is the stage's own"
+        );
+        let linked = std::fs::metadata(second.join("dns/a.conf")).unwrap();
+        assert!(stage.shares(&linked));
         staged.finish_staged(false);
     }
 

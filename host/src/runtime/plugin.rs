@@ -302,6 +302,12 @@ impl LoadedPlugin {
             wasi.preopened_dir(&preopen.host, &preopen.guest, perms)
                 .map_err(RuntimeError::Setup)?;
         }
+        if grant.writes_into_stage().is_some() {
+            wasi.env(
+                crate::staging::STAGED_MOUNTS_VARIABLE,
+                crate::staging::USER_MOUNT,
+            );
+        }
         let mut store = new_store(
             &core.engine,
             limits,

@@ -1,7 +1,8 @@
 //! Reading and writing data files inside the granted directories.
 //!
 //! Writes go to a temporary file in the same directory, are synced, and replace the target
-//! with a rename, so a reader never sees a half-written file.
+//! with a rename, so a reader never sees a half-written file; inside a staged mount, which
+//! no reader sees before the host commits it whole, they rewrite the file in place.
 
 use std::fs;
 use std::io;
@@ -72,8 +73,15 @@ pub fn write_list(path: &Path, records: &[Record]) -> Result<(), CmdError> {
     write_atomic(path, conf::write_list(records)?.as_bytes())
 }
 
-/// Replaces `path` with `contents`: temporary file, sync, rename.
+/// Replaces `path` with `contents`: temporary file, sync, rename. Inside a staged mount
+/// (the host commits the whole stage or none of it) the file is rewritten in place instead,
+/// which makes no new file on the host.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CmdError> {
+    #[cfg(target_os = "wasi")]
+    if wasi::is_staged(path) {
+        wasi::write_in_place(path, contents)?;
+        return Ok(());
+    }
     let name = path
         .file_name()
         .and_then(|name| name.to_str())

@@ -97,6 +97,49 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
+/// The environment variable naming the staged mounts (the host's `STAGED_MOUNTS_VARIABLE`).
+const STAGED_MOUNTS_VARIABLE: &str = "HEARTH_STAGED_MOUNTS";
+
+/// Whether `path` lies in a mount the host stages for this command.
+pub fn is_staged(path: &Path) -> bool {
+    static STAGED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let staged = STAGED.get_or_init(|| {
+        std::env::var(STAGED_MOUNTS_VARIABLE)
+            .map(|mounts| mounts.split(':').map(str::to_string).collect())
+            .unwrap_or_default()
+    });
+    staged
+        .iter()
+        .any(|mount| !mount.is_empty() && path.starts_with(mount))
+}
+
+/// Rewrites the file at `path` in place with `contents` (created when missing): written from
+/// the start, then cut to their length.
+pub fn write_in_place(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let file = open(
+        path,
+        OpenFlags::CREATE,
+        DescriptorFlags::READ | DescriptorFlags::WRITE,
+    )?;
+    write_all_at(&file, contents, 0)?;
+    file.set_size(contents.len() as u64).map_err(error)
+}
+
+/// Writes all of `contents` at `offset` of `file`.
+fn write_all_at(file: &Descriptor, contents: &[u8], mut offset: u64) -> io::Result<()> {
+    let mut rest = contents;
+    while !rest.is_empty() {
+        let take = rest.len().min(CHUNK as usize);
+        let written = file.write(&rest[..take], offset).map_err(error)?;
+        if written == 0 {
+            return Err(io::Error::from(io::ErrorKind::WriteZero));
+        }
+        offset += written;
+        rest = &rest[written as usize..];
+    }
+    Ok(())
+}
+
 /// Replaces the file at `path` with `contents`, or with `append` adds them at its end;
 /// `sync` makes the data durable before returning.
 pub fn write(path: &Path, contents: &[u8], append: bool, sync: bool) -> io::Result<()> {
@@ -110,21 +153,12 @@ pub fn write(path: &Path, contents: &[u8], append: bool, sync: bool) -> io::Resu
         open_flags,
         DescriptorFlags::READ | DescriptorFlags::WRITE,
     )?;
-    let mut offset = if append {
+    let offset = if append {
         file.stat().map_err(error)?.size
     } else {
         0
     };
-    let mut rest = contents;
-    while !rest.is_empty() {
-        let take = rest.len().min(CHUNK as usize);
-        let written = file.write(&rest[..take], offset).map_err(error)?;
-        if written == 0 {
-            return Err(io::Error::from(io::ErrorKind::WriteZero));
-        }
-        offset += written;
-        rest = &rest[written as usize..];
-    }
+    write_all_at(&file, contents, offset)?;
     if sync {
         file.sync_data().map_err(error)?;
     }
