@@ -5,6 +5,9 @@
 //! The copy lives in `<data root>/staging/<pid>.<n>.<user>` (same filesystem as the data, so
 //! the exchange is one rename). Its directories are new; its files are hard links of the
 //! user's files (copied only where a link cannot be made), so staging writes no file data.
+//! A stage made from an old tree (below) keeps that tree's directories, and the files it
+//! alone holds that changed since are rewritten in place ([`refresh_private_file`]), so a
+//! user's steady commands make and free no inode.
 //! A linked file is copied before anything may change it in place ([`Stage::unshare`], called
 //! by the sandbox before a write-open or a change of times): a stage never writes through to
 //! the user's live files. Commit: `syncfs` (the copied files and the plugin's writes are
@@ -417,8 +420,10 @@ fn listing_gives_inodes(dir: BorrowedFd<'_>) -> bool {
 /// the same directories with the same permissions, the same symbolic links (never
 /// followed), and each regular file as a hard link, noted in `shared` by its inode. What
 /// `target` already holds is kept where it is the same (a recycled tree: a file linked to
-/// the same inode, a directory of that name) and removed otherwise. A file that cannot be
-/// linked (another filesystem, too many links, a protected link) is copied.
+/// the same inode, a directory of that name), rewritten in place where it is a file only
+/// `target` holds ([`refresh_private_file`]: not noted in `shared`), and removed otherwise. A
+/// file that cannot be linked (another filesystem, too many links, a protected link) is
+/// copied.
 ///
 /// Works with directory descriptors and the kinds and inode numbers of the listing, so that
 /// a file that stays the same costs no call of its own ([`listing_gives_inodes`]).
