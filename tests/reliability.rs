@@ -592,25 +592,28 @@ fn a_users_steady_commands_rewrite_its_files_in_place() {
     // Longer than the 2 s after which an old tree may be reused, and than the longest
     // request (the hostile commands' 1.5 s timeout) of another test reading meanwhile.
     let wait = || std::thread::sleep(Duration::from_secs(3));
-    change_contact("one@example.com");
+    // The third address is the shortest: its `user.conf` is cut to its length.
+    let emails = [
+        "one@example.com",
+        "the-second-and-longest@example.com",
+        "3@example.com",
+    ];
+    change_contact(emails[0]);
     let first = inodes();
     wait();
-    change_contact("two@example.com");
+    change_contact(emails[1]);
     let second = inodes();
     assert_ne!(second[0], first[0], "a commit swaps in the other tree");
     wait();
-    change_contact("three@example.com");
+    change_contact(emails[2]);
     assert_eq!(
         inodes(),
         first,
         "the files of two commits ago, rewritten in place"
     );
-    assert_eq!(
-        user_value(s.data_dir(), "steady", "CONTACT"),
-        "three@example.com"
-    );
+    assert_eq!(user_value(s.data_dir(), "steady", "CONTACT"), emails[2]);
     let history = std::fs::read_to_string(dir.join("history.log")).unwrap();
-    for email in ["one@example.com", "two@example.com", "three@example.com"] {
+    for email in emails {
         assert!(history.contains(email), "{email} in {history}");
     }
     let names: Vec<_> = snapshot(&dir).into_keys().collect();

@@ -335,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn a_staged_command_makes_the_remembered_end_forgotten() {
+    fn a_forgotten_users_next_append_has_no_remembered_end() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("data/users/alice")).unwrap();
         let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();

@@ -3,11 +3,11 @@
 //! returns 0, and is thrown away otherwise (non-zero code, trap, timeout, cancellation).
 //!
 //! The copy lives in `<data root>/staging/<pid>.<n>.<user>` (same filesystem as the data, so
-//! the exchange is one rename). Its directories are new; its files are hard links of the
-//! user's files (copied only where a link cannot be made), so staging writes no file data.
-//! A stage made from an old tree (below) keeps that tree's directories, and the files it
-//! alone holds that changed since are rewritten in place ([`refresh_private_file`]), so a
-//! user's steady commands make and free no inode.
+//! the exchange is one rename). A fresh stage's directories are new and its files are hard
+//! links of the user's files (copied only where a link cannot be made), so it writes no file
+//! data. A stage made from an old tree (below) keeps that tree's directories, and the files
+//! it alone has held since it was swapped out that changed since are rewritten in place
+//! ([`refresh_private_file`]), so a user's steady commands make and free no inode.
 //! A linked file is copied before anything may change it in place ([`Stage::unshare`], called
 //! by the sandbox before a write-open or a change of times): a stage never writes through to
 //! the user's live files. Commit: `syncfs` (the copied files and the plugin's writes are
@@ -108,31 +108,56 @@ fn epoch_drained(epoch: u64) -> bool {
         .is_none_or(|(oldest, _)| *oldest > epoch)
 }
 
+/// An old tree waiting for its readers.
+#[derive(Clone, Debug, PartialEq)]
+struct RetiredTree {
+    /// The commit epoch that swapped it out.
+    epoch: u64,
+    /// When it was retired.
+    at: Instant,
+    /// Which of its files may be rewritten in place once it is recycled.
+    rewritable: Rewritable,
+    /// Its name in the `staging/` folder.
+    name: String,
+}
+
+/// What tells the files of a retired tree that no reader outside the tree's tickets can
+/// hold (see [`refresh_private_file`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Rewritable {
+    /// The kernel's coarse wall clock (the one status change times are stamped with) read
+    /// just before the exchange that swapped the tree out, as (seconds, nanoseconds).
+    swapped_out: (i64, i64),
+    /// Files of the tree that the committed stage had dropped its only link to (copied on
+    /// write): no longer live files at the exchange, whenever their status changed.
+    left_the_stage: SharedFiles,
+}
+
 /// A data root's old trees waiting for their readers, by name in its `staging/` folder.
 #[derive(Default)]
 struct RetiredTrees {
-    /// Trees swapped out by commits, oldest first: (epoch, when, name).
-    retired: VecDeque<(u64, Instant, String)>,
+    /// Trees swapped out by commits, oldest first.
+    retired: VecDeque<RetiredTree>,
     /// The same trees by user, oldest first: a tree no reader can hold any more is the
     /// next stage of its user ([`RetiredTrees::recycle`]). A tree taken from here is
     /// skipped when it reaches the front of `retired`.
-    by_user: HashMap<String, VecDeque<(u64, Instant, String)>>,
+    by_user: HashMap<String, VecDeque<RetiredTree>>,
 }
 
 impl RetiredTrees {
-    fn retire(&mut self, user: &str, epoch: u64, now: Instant, name: String) {
-        self.retired.push_back((epoch, now, name.clone()));
+    fn retire(&mut self, user: &str, tree: RetiredTree) {
+        self.retired.push_back(tree.clone());
         self.by_user
             .entry(user.to_string())
             .or_default()
-            .push_back((epoch, now, name));
+            .push_back(tree);
     }
 
     /// Takes the retired trees no reader can hold any more: the ones to remove.
     fn settle(&mut self, now: Instant) -> Vec<String> {
         let mut remove = Vec::new();
-        while let Some((epoch, at, _)) = self.retired.front() {
-            if now.duration_since(*at) < OLD_TREE_GRACE || !epoch_drained(*epoch) {
+        while let Some(front) = self.retired.front() {
+            if now.duration_since(front.at) < OLD_TREE_GRACE || !epoch_drained(front.epoch) {
                 break;
             }
             let Some(tree) = self.retired.pop_front() else {
@@ -140,7 +165,7 @@ impl RetiredTrees {
             };
             // Not taken by `recycle` since: still at the front of its user's trees. (A
             // recycled tree retires again under the same name, so the whole entry is compared.)
-            let user = stage_user(&tree.2);
+            let user = stage_user(&tree.name);
             if let Some(trees) = self.by_user.get_mut(user)
                 && trees.front() == Some(&tree)
             {
@@ -148,7 +173,7 @@ impl RetiredTrees {
                 if trees.is_empty() {
                     self.by_user.remove(user);
                 }
-                remove.push(tree.2);
+                remove.push(tree.name);
             }
         }
         remove
@@ -157,17 +182,17 @@ impl RetiredTrees {
     /// Takes `user`'s oldest retired tree when no reader can hold it any more and it was
     /// retired at least [`RECYCLE_AFTER`] ago: the stage of the user's next command starts
     /// from it, so its directories are not made again (nor its old ones removed).
-    fn recycle(&mut self, user: &str, now: Instant) -> Option<String> {
+    fn recycle(&mut self, user: &str, now: Instant) -> Option<RetiredTree> {
         let trees = self.by_user.get_mut(user)?;
-        let (epoch, at, _) = trees.front()?;
-        if now.duration_since(*at) < RECYCLE_AFTER || !epoch_drained(*epoch) {
+        let front = trees.front()?;
+        if now.duration_since(front.at) < RECYCLE_AFTER || !epoch_drained(front.epoch) {
             return None;
         }
-        let (_, _, name) = trees.pop_front()?;
+        let tree = trees.pop_front()?;
         if trees.is_empty() {
             self.by_user.remove(user);
         }
-        Some(name)
+        Some(tree)
     }
 }
 
@@ -339,6 +364,9 @@ pub struct Stage {
     /// (device, inode). Kept for the stage's life, so that every other name or link the
     /// command reaches such a file through is unshared too.
     shared: Mutex<SharedFiles>,
+    /// The linked files whose only link in the stage was replaced by a copy
+    /// ([`Stage::unshare`]): after the commit, the old tree alone holds them.
+    left_the_stage: Mutex<SharedFiles>,
 }
 
 /// Linked files of a stage: (device, inode).
@@ -347,8 +375,9 @@ type SharedFiles = std::collections::HashSet<(u64, u64)>;
 #[derive(Debug)]
 enum State {
     Open,
-    /// Exchanged in commit epoch `.0`: the stage path now holds the old tree.
-    Committed(u64),
+    /// Exchanged in commit epoch `.0`, the coarse clock read just before at `.1`: the stage
+    /// path now holds the old tree.
+    Committed(u64, (i64, i64)),
     Failed(StagingError),
     Discarded,
 }
@@ -430,16 +459,18 @@ fn listing_gives_inodes(dir: BorrowedFd<'_>) -> bool {
 fn mirror_tree(
     source: &mut Listing,
     target: &mut Listing,
+    rewritable: Option<&Rewritable>,
     shared: &mut SharedFiles,
 ) -> io::Result<()> {
     let trusted = listing_gives_inodes(target.fd()?);
-    mirror_dir(source, target, trusted, shared)
+    mirror_dir(source, target, trusted, rewritable, shared)
 }
 
 fn mirror_dir(
     source_listing: &mut Listing,
     target_listing: &mut Listing,
     trusted: bool,
+    rewritable: Option<&Rewritable>,
     shared: &mut SharedFiles,
 ) -> io::Result<()> {
     use rustix::fs::{AtFlags, FileType, Mode};
@@ -475,7 +506,7 @@ fn mirror_dir(
                     rustix::fs::mkdirat(target, &name, Mode::RWXU)?;
                 }
                 let mut child_target = open_listable(target, &name)?;
-                mirror_dir(&mut child, &mut child_target, trusted, shared)?;
+                mirror_dir(&mut child, &mut child_target, trusted, rewritable, shared)?;
                 let child_target = child_target.fd()?;
                 let held_permissions = match kept {
                     true => Some(rustix::fs::fstat(child_target)?.st_mode & 0o7777),
@@ -492,7 +523,8 @@ fn mirror_dir(
                         continue;
                     }
                     if existing.0 == FileType::RegularFile
-                        && refresh_private_file(source, target, &name)?
+                        && let Some(rewritable) = rewritable
+                        && refresh_private_file(source, target, &name, rewritable)
                     {
                         continue;
                     }
@@ -526,10 +558,23 @@ fn mirror_dir(
     Ok(())
 }
 
+/// The kernel's coarse wall clock, which stamps status changes: (seconds, nanoseconds). A
+/// change made after it is read is stamped with it or later.
+fn coarse_wall_clock() -> (i64, i64) {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    (now.tv_sec, now.tv_nsec)
+}
+
 /// Rewrites the file `name` of a recycled tree's `target` in place with the contents,
 /// permissions and times of the user's file `name` in `source`, when only this tree holds it
-/// (one link: an older version no other tree shares). Returns whether it did; `false` leaves
-/// the entry to be replaced by a link.
+/// (one link) and it was no live file since the tree was swapped out: the committed stage
+/// had dropped its only link to it, or its status (which every link added or removed
+/// changes) last changed before the exchange, by the clock tick. Then every reader that
+/// may have opened it held a ticket of an epoch the recycling waited for. A file that left
+/// the live tree later (replaced by a host write outside a stage, or by another process)
+/// is left to its readers. Returns whether it did; `false` (also on any error, which the
+/// link that replaces the file does not depend on) leaves the entry to be replaced by a
+/// link.
 ///
 /// On ext4 a new inode and a freed one cost more than the copy: allocating scans the inode
 /// bitmap past recently deleted inodes, and without a journal a freed extent is discarded
@@ -540,33 +585,43 @@ fn refresh_private_file(
     source: BorrowedFd<'_>,
     target: BorrowedFd<'_>,
     name: &CStr,
-) -> io::Result<bool> {
+    rewritable: &Rewritable,
+) -> bool {
     use rustix::fs::{Mode, OFlags};
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    // Not a plain file any more, or not writable: replaced by a link instead.
     let Ok(writer) = rustix::fs::openat(target, name, OFlags::WRONLY | flags, Mode::empty()) else {
-        return Ok(false);
+        return false;
     };
     let mut writer = std::fs::File::from(writer);
-    let held = writer.metadata()?;
-    if held.nlink() != 1 || !held.is_file() {
-        return Ok(false);
+    let Ok(held) = writer.metadata() else {
+        return false;
+    };
+    let left_the_stage = rewritable
+        .left_the_stage
+        .contains(&(held.dev(), held.ino()));
+    let changed_before = (held.ctime(), held.ctime_nsec()) < rewritable.swapped_out;
+    if held.nlink() != 1 || !held.is_file() || !(left_the_stage || changed_before) {
+        return false;
     }
-    let reader = rustix::fs::openat(source, name, OFlags::RDONLY | flags, Mode::empty())?;
-    let mut reader = std::fs::File::from(reader);
-    let live = reader.metadata()?;
-    let length = io::copy(&mut reader, &mut writer)?;
-    writer.set_len(length)?;
-    let permissions = live.permissions().mode() & 0o7777;
-    if held.permissions().mode() & 0o7777 != permissions {
-        writer.set_permissions(std::fs::Permissions::from_mode(permissions))?;
-    }
-    let times = std::fs::FileTimes::new()
-        .set_accessed(live.accessed()?)
-        .set_modified(live.modified()?);
-    writer.set_times(times)?;
-    Ok(true)
+    let copied = (|| -> io::Result<()> {
+        let reader = rustix::fs::openat(source, name, OFlags::RDONLY | flags, Mode::empty())?;
+        let mut reader = std::fs::File::from(reader);
+        let live = reader.metadata()?;
+        let length = io::copy(&mut reader, &mut writer)?;
+        writer.set_len(length)?;
+        // Always when set-user or set-group ID: a write by a process without CAP_FSETID
+        // clears them.
+        let permissions = live.permissions().mode() & 0o7777;
+        if held.permissions().mode() & 0o7777 != permissions || permissions & 0o6000 != 0 {
+            writer.set_permissions(std::fs::Permissions::from_mode(permissions))?;
+        }
+        let times = std::fs::FileTimes::new()
+            .set_accessed(live.accessed()?)
+            .set_modified(live.modified()?);
+        writer.set_times(times)
+    })();
+    copied.is_ok()
 }
 
 /// A `cap_std` directory of the descriptor `dir` (a duplicate).
@@ -662,13 +717,16 @@ impl Stage {
             .get_mut(root.path())
             .and_then(|pool| pool.recycle(user, Instant::now()));
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = recycled.clone().unwrap_or_else(|| {
-            format!(
-                "{}.{}.{user}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+        let name = recycled
+            .as_ref()
+            .map(|tree| tree.name.clone())
+            .unwrap_or_else(|| {
+                format!(
+                    "{}.{}.{user}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                )
+            });
         let real = grant.preopens()[index].host.clone();
         let stage = Stage {
             users,
@@ -679,6 +737,7 @@ impl Stage {
             real: real.clone(),
             state: Mutex::new(State::Open),
             shared: Mutex::default(),
+            left_the_stage: Mutex::default(),
         };
         let names = CString::new(user.as_str()).and_then(|user| {
             let stage_name = CString::new(stage.name.as_str())?;
@@ -694,7 +753,8 @@ impl Stage {
                 rustix::fs::mkdirat(&stage.staging, &stage_name, rustix::fs::Mode::RWXU)?;
             }
             let mut target = open_listable(&stage.staging, &stage_name)?;
-            mirror_tree(&mut source, &mut target, &mut shared)?;
+            let rewritable = recycled.as_ref().map(|tree| &tree.rewritable);
+            mirror_tree(&mut source, &mut target, rewritable, &mut shared)?;
             // The stage's own permissions are the user's folder's.
             let permissions = rustix::fs::fstat(source.fd()?)?.st_mode & 0o7777;
             rustix::fs::fchmod(target.fd()?, rustix::fs::Mode::from_raw_mode(permissions))?;
@@ -739,13 +799,22 @@ impl Stage {
             },
             _ => dir.canonicalize(path)?,
         };
-        let holds = dir
+        let held = dir
             .symlink_metadata(&resolved)
-            .is_ok_and(|m| (m.dev(), m.ino()) == key);
-        if !holds {
+            .ok()
+            .filter(|m| (m.dev(), m.ino()) == key);
+        let Some(held) = held else {
             return Err(io::ErrorKind::PermissionDenied.into());
+        };
+        replace_with_copy(&dir, &resolved)?;
+        // Two links, the live tree's and this one: the stage holds it no more.
+        if held.nlink() == 2 {
+            self.left_the_stage
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key);
         }
-        replace_with_copy(&dir, &resolved)
+        Ok(())
     }
 
     /// The (device, inode) of the regular file `path` under `dir` names when it is one of the
@@ -797,11 +866,12 @@ impl Stage {
     pub fn commit(&self, also_sync: &[&Path]) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if !matches!(*state, State::Open) {
-            return matches!(*state, State::Committed(_));
+            return matches!(*state, State::Committed(..));
         }
+        let swapped_out = coarse_wall_clock();
         match off_the_workers(|| self.exchange(also_sync)) {
             Ok(()) => {
-                *state = State::Committed(end_epoch());
+                *state = State::Committed(end_epoch(), swapped_out);
                 true
             }
             Err(error) => {
@@ -891,7 +961,25 @@ impl Drop for Stage {
             let mut remove = Vec::new();
             match state {
                 // Readers may still hold the old tree: it waits for them.
-                State::Committed(epoch) => pool.retire(&self.user, epoch, now, self.name.clone()),
+                State::Committed(epoch, swapped_out) => {
+                    let left_the_stage = std::mem::take(
+                        &mut *self
+                            .left_the_stage
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner()),
+                    );
+                    let rewritable = Rewritable {
+                        swapped_out,
+                        left_the_stage,
+                    };
+                    let tree = RetiredTree {
+                        epoch,
+                        at: now,
+                        rewritable,
+                        name: self.name.clone(),
+                    };
+                    pool.retire(&self.user, tree);
+                }
                 // A failed or abandoned command's copy may hold anything it wrote (a disk
                 // filled to the last byte): it goes at once.
                 State::Discarded | State::Open | State::Failed(_) => remove.push(self.name.clone()),
@@ -1142,7 +1230,14 @@ mod tests {
             open_listable(std::fs::File::open(path.parent().unwrap()).unwrap(), &name).unwrap()
         };
         let mut shared = SharedFiles::new();
-        mirror_dir(&mut open(&source), &mut open(&target), false, &mut shared).unwrap();
+        mirror_dir(
+            &mut open(&source),
+            &mut open(&target),
+            false,
+            None,
+            &mut shared,
+        )
+        .unwrap();
         assert_eq!(tree(&target), tree(&source));
         let inode = |path: &Path| {
             let metadata = std::fs::metadata(path).unwrap();
@@ -1237,10 +1332,35 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let (dir, root, grant) = alice_root();
         let live = root.path().join("data/users/alice");
+        std::fs::write(live.join("dns/b.conf"), "ID='b'\n").unwrap();
+        std::fs::write(live.join("dns/c.conf"), "ID='c'\n").unwrap();
         let staged = Stage::prepare(&root, grant.clone()).unwrap();
         let first = staged.stage().unwrap().path();
-        std::fs::remove_file(first.join("user.conf")).unwrap();
-        std::fs::write(first.join("user.conf"), "NAME='Committed'\n").unwrap();
+        // The command replaces two files: their old versions are the old tree's own from
+        // before it is swapped out, and the old `dns/b.conf` has a second name outside.
+        std::fs::hard_link(first.join("dns/b.conf"), dir.path().join("held")).unwrap();
+        for (name, contents) in [
+            ("user.conf", "NAME='Committed'\n"),
+            ("dns/b.conf", "ID='c'\n"),
+        ] {
+            std::fs::remove_file(first.join(name)).unwrap();
+            std::fs::write(first.join(name), contents).unwrap();
+        }
+        // Past the clock tick those removals were stamped in (10 ms at the lowest `HZ`).
+        std::thread::sleep(Duration::from_millis(20));
+        // A write through copy-on-write, which drops the stage's only link.
+        let old_c = {
+            use std::os::unix::fs::MetadataExt;
+            let metadata = std::fs::metadata(live.join("dns/c.conf")).unwrap();
+            (metadata.dev(), metadata.ino())
+        };
+        let stage_dir = Dir::open_ambient_dir(&first, cap_std::ambient_authority()).unwrap();
+        staged
+            .stage()
+            .unwrap()
+            .unshare(&stage_dir, "dns/c.conf", false)
+            .unwrap();
+        std::fs::write(first.join("dns/c.conf"), "ID='C'\n").unwrap();
         assert!(staged.finish_staged(true));
         drop(staged);
         assert_eq!(
@@ -1248,6 +1368,12 @@ mod tests {
             b"NAME='Committed'\n"
         );
         assert!(first.exists(), "the old tree waits in staging/");
+        let retired = retired_trees()
+            .get(root.path())
+            .and_then(|pool| pool.by_user.get("alice"))
+            .and_then(|trees| trees.front())
+            .map(|tree| tree.rewritable.left_the_stage.clone());
+        assert_eq!(retired, Some([old_c].into_iter().collect()));
 
         // Later changes of the user's tree: every kind of difference the old tree now has.
         std::fs::remove_dir_all(live.join("gone")).unwrap();
@@ -1264,11 +1390,12 @@ mod tests {
         std::fs::write(live.join("dns/.a.tmp"), "ID='2'\n").unwrap();
         std::fs::rename(live.join("dns/.a.tmp"), live.join("dns/a.conf")).unwrap();
 
-        // The old tree's `user.conf` is its own (the first command replaced it), and is
-        // rewritten in place; its old `dns/a.conf` has another name outside, and is replaced
-        // by a link.
+        // The old tree's `user.conf` is its own since before the exchange, and is rewritten
+        // in place (with the live file's shorter contents, mode and time); its `dns/b.conf`
+        // has a second name outside, and its `dns/a.conf` was a live file until the rename
+        // above: both are replaced by links.
         let private = inode(&first.join("user.conf"));
-        std::fs::hard_link(first.join("dns/a.conf"), dir.path().join("held")).unwrap();
+        std::fs::write(live.join("user.conf"), "NAME='A'\n").unwrap();
         let times = std::fs::FileTimes::new()
             .set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
         let user_conf = std::fs::File::options()
@@ -1289,6 +1416,7 @@ mod tests {
         assert_eq!(second, first, "the old tree became the next stage");
         let mut expected = tree(&live);
         expected.get_mut(Path::new("user.conf")).unwrap().2 = private;
+        expected.get_mut(Path::new("dns/c.conf")).unwrap().2 = old_c.1;
         assert_eq!(
             tree(&second),
             expected,
@@ -1306,8 +1434,10 @@ mod tests {
             !stage.shares(&rewritten),
             "a rewritten file is the stage's own"
         );
-        let linked = std::fs::metadata(second.join("dns/a.conf")).unwrap();
-        assert!(stage.shares(&linked));
+        for name in ["dns/a.conf", "dns/b.conf"] {
+            let linked = std::fs::metadata(second.join(name)).unwrap();
+            assert!(stage.shares(&linked), "{name}");
+        }
         staged.finish_staged(false);
     }
 
@@ -1330,7 +1460,13 @@ mod tests {
         wait_until_drained(ended);
         let start = Instant::now();
         let mut pool = RetiredTrees::default();
-        pool.retire("alice", ended, start, "1.0.alice".into());
+        let tree = |epoch, at| RetiredTree {
+            epoch,
+            at,
+            rewritable: Rewritable::default(),
+            name: "1.0.alice".into(),
+        };
+        pool.retire("alice", tree(ended, start));
         assert_eq!(
             pool.recycle("bob", start + RECYCLE_AFTER),
             None,
@@ -1338,9 +1474,14 @@ mod tests {
         );
         assert_eq!(pool.recycle("alice", start), None, "retired too recently");
         let later = start + RECYCLE_AFTER;
-        assert_eq!(pool.recycle("alice", later).as_deref(), Some("1.0.alice"));
+        assert_eq!(
+            pool.recycle("alice", later)
+                .map(|tree| tree.name)
+                .as_deref(),
+            Some("1.0.alice")
+        );
         // Committed again, under the same name, in an epoch `reader` may still hold.
-        pool.retire("alice", reader.0, later, "1.0.alice".into());
+        pool.retire("alice", tree(reader.0, later));
         assert!(
             pool.settle(start + OLD_TREE_GRACE).is_empty(),
             "the first retirement's turn does not remove the second"
@@ -1404,8 +1545,12 @@ mod tests {
         );
 
         let mut pool = RetiredTrees::default();
-        pool.retired
-            .push_back((u64::MAX - 1, Instant::now(), "busy".into()));
+        pool.retired.push_back(RetiredTree {
+            epoch: u64::MAX - 1,
+            at: Instant::now(),
+            rewritable: Rewritable::default(),
+            name: "busy".into(),
+        });
         assert!(
             pool.settle(Instant::now() + OLD_TREE_GRACE).is_empty(),
             "not removed while readers may hold it"

@@ -302,7 +302,9 @@ impl LoadedPlugin {
             wasi.preopened_dir(&preopen.host, &preopen.guest, perms)
                 .map_err(RuntimeError::Setup)?;
         }
-        if grant.writes_into_stage().is_some() {
+        // Only a command's own stage: a nested command that fails mid-write does not throw
+        // its caller's stage away, so it writes whole files by rename.
+        if grant.stage().is_some() {
             wasi.env(
                 crate::staging::STAGED_MOUNTS_VARIABLE,
                 crate::staging::USER_MOUNT,

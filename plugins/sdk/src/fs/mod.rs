@@ -1,8 +1,9 @@
 //! Reading and writing data files inside the granted directories.
 //!
 //! Writes go to a temporary file in the same directory, are synced, and replace the target
-//! with a rename, so a reader never sees a half-written file; inside a staged mount, which
-//! no reader sees before the host commits it whole, they rewrite the file in place.
+//! with a rename, so a reader never sees a half-written file; inside the command's own staged
+//! mount, which no reader sees before the host commits it whole (and which the host throws
+//! away when the command fails), they rewrite the file in place.
 
 use std::fs;
 use std::io;
@@ -73,13 +74,14 @@ pub fn write_list(path: &Path, records: &[Record]) -> Result<(), CmdError> {
     write_atomic(path, conf::write_list(records)?.as_bytes())
 }
 
-/// Replaces `path` with `contents`: temporary file, sync, rename. Inside a staged mount
-/// (the host commits the whole stage or none of it) the file is rewritten in place instead,
-/// which makes no new file on the host.
+/// Replaces `path` with `contents`: temporary file, sync, rename. Inside the command's own
+/// staged mount (the host commits the whole stage or, when the command fails, none of it)
+/// the file is rewritten in place instead, which makes no new file on the host; where that
+/// fails (a symbolic link at `path`, a read-only file, a full disk midway) the temporary
+/// file and the rename still give the whole new file or an error.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CmdError> {
     #[cfg(target_os = "wasi")]
-    if wasi::is_staged(path) {
-        wasi::write_in_place(path, contents)?;
+    if wasi::is_staged(path) && wasi::write_in_place(path, contents).is_ok() {
         return Ok(());
     }
     let name = path

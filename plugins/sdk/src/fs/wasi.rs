@@ -35,9 +35,20 @@ fn error(code: ErrorCode) -> io::Error {
 
 /// Opens `path` relative to the deepest preopen that contains it.
 fn open(path: &Path, open_flags: OpenFlags, flags: DescriptorFlags) -> io::Result<Descriptor> {
+    open_following(path, PathFlags::SYMLINK_FOLLOW, open_flags, flags)
+}
+
+/// Opens `path` relative to the deepest preopen that contains it; `path_flags` says whether
+/// a symbolic link at its end is followed.
+fn open_following(
+    path: &Path,
+    path_flags: PathFlags,
+    open_flags: OpenFlags,
+    flags: DescriptorFlags,
+) -> io::Result<Descriptor> {
     let (directory, relative) = locate(path)?;
     directory
-        .open_at(PathFlags::SYMLINK_FOLLOW, &relative, open_flags, flags)
+        .open_at(path_flags, &relative, open_flags, flags)
         .map_err(error)
 }
 
@@ -100,7 +111,8 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
 /// The environment variable naming the staged mounts (the host's `STAGED_MOUNTS_VARIABLE`).
 const STAGED_MOUNTS_VARIABLE: &str = "HEARTH_STAGED_MOUNTS";
 
-/// Whether `path` lies in a mount the host stages for this command.
+/// Whether `path` lies in a mount the host stages for this command (not for a nested command
+/// running in its caller's stage: its failure does not throw that stage away).
 pub fn is_staged(path: &Path) -> bool {
     static STAGED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let staged = STAGED.get_or_init(|| {
@@ -114,10 +126,12 @@ pub fn is_staged(path: &Path) -> bool {
 }
 
 /// Rewrites the file at `path` in place with `contents` (created when missing): written from
-/// the start, then cut to their length.
+/// the start, then cut to their length. A symbolic link at `path` is not followed (an
+/// error). On an error the file may be left half-written.
 pub fn write_in_place(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let file = open(
+    let file = open_following(
         path,
+        PathFlags::empty(),
         OpenFlags::CREATE,
         DescriptorFlags::READ | DescriptorFlags::WRITE,
     )?;
