@@ -125,9 +125,10 @@ struct RetiredTree {
 /// hold (see [`refresh_private_file`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Rewritable {
-    /// The kernel's coarse wall clock (the one status change times are stamped with) read
-    /// just before the exchange that swapped the tree out, as (seconds, nanoseconds).
-    swapped_out: (i64, i64),
+    /// The status change time the exchange that swapped the tree out gave the tree's folder
+    /// (or an earlier one), as (seconds, nanoseconds): stamped by the same filesystem and
+    /// clock, at the same granularity, as a later change of one of its files would be.
+    swapped_out: (i64, u64),
     /// Files of the tree that the committed stage had dropped its only link to (copied on
     /// write): no longer live files at the exchange, whenever their status changed.
     left_the_stage: SharedFiles,
@@ -375,9 +376,9 @@ type SharedFiles = std::collections::HashSet<(u64, u64)>;
 #[derive(Debug)]
 enum State {
     Open,
-    /// Exchanged in commit epoch `.0`, the coarse clock read just before at `.1`: the stage
-    /// path now holds the old tree.
-    Committed(u64, (i64, i64)),
+    /// Exchanged in commit epoch `.0`, the old tree's folder stamped `.1` by the exchange
+    /// ([`Rewritable::swapped_out`]): the stage path now holds the old tree.
+    Committed(u64, (i64, u64)),
     Failed(StagingError),
     Discarded,
 }
@@ -558,18 +559,14 @@ fn mirror_dir(
     Ok(())
 }
 
-/// The kernel's coarse wall clock, which stamps status changes: (seconds, nanoseconds). A
-/// change made after it is read is stamped with it or later.
-fn coarse_wall_clock() -> (i64, i64) {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-    (now.tv_sec, now.tv_nsec)
-}
-
 /// Rewrites the file `name` of a recycled tree's `target` in place with the contents,
 /// permissions and times of the user's file `name` in `source`, when only this tree holds it
 /// (one link) and it was no live file since the tree was swapped out: the committed stage
 /// had dropped its only link to it, or its status (which every link added or removed
-/// changes) last changed before the exchange, by the clock tick. Then every reader that
+/// changes) last changed before the exchange stamped the tree's folder (strictly earlier:
+/// a change in the same tick, or second on a filesystem of coarser times, is taken as
+/// later). A wall clock stepped back between the two breaks the second test. Then every
+/// reader that
 /// may have opened it held a ticket of an epoch the recycling waited for. A file that left
 /// the live tree later (replaced by a host write outside a stage, or by another process)
 /// is left to its readers. Returns whether it did; `false` (also on any error, which the
@@ -587,23 +584,30 @@ fn refresh_private_file(
     name: &CStr,
     rewritable: &Rewritable,
 ) -> bool {
-    use rustix::fs::{Mode, OFlags};
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    use std::os::unix::fs::PermissionsExt;
+    // Asked before opening it for writing, which a file with other links must not see.
+    let Ok(held) = rustix::fs::statat(target, name, AtFlags::SYMLINK_NOFOLLOW) else {
+        return false;
+    };
+    let key = (held.st_dev, held.st_ino);
+    let left_the_stage = rewritable.left_the_stage.contains(&key);
+    let changed_before = (held.st_ctime, held.st_ctime_nsec) < rewritable.swapped_out;
+    let regular = rustix::fs::FileType::from_raw_mode(held.st_mode).is_file();
+    if held.st_nlink != 1 || !regular || !(left_the_stage || changed_before) {
+        return false;
+    }
     let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
     let Ok(writer) = rustix::fs::openat(target, name, OFlags::WRONLY | flags, Mode::empty()) else {
         return false;
     };
-    let mut writer = std::fs::File::from(writer);
-    let Ok(held) = writer.metadata() else {
-        return false;
-    };
-    let left_the_stage = rewritable
-        .left_the_stage
-        .contains(&(held.dev(), held.ino()));
-    let changed_before = (held.ctime(), held.ctime_nsec()) < rewritable.swapped_out;
-    if held.nlink() != 1 || !held.is_file() || !(left_the_stage || changed_before) {
-        return false;
+    // The same file (the user's lock keeps hearth's writers out; another process might not).
+    match rustix::fs::fstat(&writer) {
+        Ok(opened) if (opened.st_dev, opened.st_ino) == key && opened.st_nlink == 1 => {}
+        _ => return false,
     }
+    let mut writer = std::fs::File::from(writer);
+    let held_permissions = held.st_mode & 0o7777;
     let copied = (|| -> io::Result<()> {
         let reader = rustix::fs::openat(source, name, OFlags::RDONLY | flags, Mode::empty())?;
         let mut reader = std::fs::File::from(reader);
@@ -613,7 +617,7 @@ fn refresh_private_file(
         // Always when set-user or set-group ID: a write by a process without CAP_FSETID
         // clears them.
         let permissions = live.permissions().mode() & 0o7777;
-        if held.permissions().mode() & 0o7777 != permissions || permissions & 0o6000 != 0 {
+        if held_permissions != permissions || permissions & 0o6000 != 0 {
             writer.set_permissions(std::fs::Permissions::from_mode(permissions))?;
         }
         let times = std::fs::FileTimes::new()
@@ -868,9 +872,8 @@ impl Stage {
         if !matches!(*state, State::Open) {
             return matches!(*state, State::Committed(..));
         }
-        let swapped_out = coarse_wall_clock();
         match off_the_workers(|| self.exchange(also_sync)) {
-            Ok(()) => {
+            Ok(swapped_out) => {
                 *state = State::Committed(end_epoch(), swapped_out);
                 true
             }
@@ -882,7 +885,9 @@ impl Stage {
         }
     }
 
-    fn exchange(&self, also_sync: &[&Path]) -> Result<(), StagingError> {
+    /// Syncs and swaps the stage in; returns the status change time of the old tree's
+    /// folder after the exchange ([`Rewritable::swapped_out`]).
+    fn exchange(&self, also_sync: &[&Path]) -> Result<(i64, u64), StagingError> {
         let staging = readable(&self.staging)
             .map_err(|e| StagingError::new("open the staging folder", rustix_error(e)))?;
         let to_disk = |e| StagingError::new("write the changes to disk", rustix_error(e));
@@ -910,6 +915,14 @@ impl Stage {
             rustix::fs::RenameFlags::EXCHANGE,
         )
         .map_err(|e| StagingError::new("swap in the staged folder", rustix_error(e)))?;
+        // Filesystems set the status change time of a renamed inode; one that does not
+        // leaves an earlier time, which only rewrites fewer files in place.
+        let swapped_out = rustix::fs::statat(
+            &self.staging,
+            self.name.as_str(),
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_or((i64::MIN, 0), |stat| (stat.st_ctime, stat.st_ctime_nsec));
         // The exchange is done; a crash from here on leaves the new tree in place and the
         // old one in staging/, which the next start removes.
         let synced = readable(&self.users)
@@ -918,7 +931,7 @@ impl Stage {
         if let Err(error) = synced {
             tracing::warn!(user = self.user, %error, "could not sync data/users after a commit");
         }
-        Ok(())
+        Ok(swapped_out)
     }
 
     /// Why the commit failed, as the Hestia error to answer with.
@@ -1248,6 +1261,64 @@ mod tests {
             inode(&source.join("dns/a.conf")),
         ];
         assert_eq!(shared, expected.into_iter().collect());
+    }
+
+    #[test]
+    fn only_a_file_that_was_no_live_file_since_the_exchange_is_rewritten_in_place() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (source, target) = (dir.path().join("source"), dir.path().join("target"));
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(source.join("f"), "live\n").unwrap();
+        let (source_dir, target_dir) = (
+            std::fs::File::open(&source).unwrap(),
+            std::fs::File::open(&target).unwrap(),
+        );
+        let name = CString::new("f").unwrap();
+        let refresh = |rewritable: &Rewritable| {
+            refresh_private_file(source_dir.as_fd(), target_dir.as_fd(), &name, rewritable)
+        };
+        let held = || std::fs::read_to_string(target.join("f")).unwrap();
+        // The old tree's version: (device, inode) and status change time.
+        let stale = |contents: &str| {
+            std::fs::write(target.join("f"), contents).unwrap();
+            let metadata = std::fs::metadata(target.join("f")).unwrap();
+            let status = (metadata.ctime(), metadata.ctime_nsec() as u64);
+            ((metadata.dev(), metadata.ino()), status)
+        };
+        let rewritable = |swapped_out, left: &[(u64, u64)]| Rewritable {
+            swapped_out,
+            left_the_stage: left.iter().copied().collect(),
+        };
+
+        let (key, status) = stale("an older, longer version\n");
+        assert!(
+            !refresh(&rewritable(status, &[])),
+            "changed at the exchange's time: maybe after it"
+        );
+        assert_eq!(held(), "an older, longer version\n");
+        assert!(
+            refresh(&rewritable((i64::MIN, 0), &[key])),
+            "the stage dropped its link"
+        );
+        assert_eq!(held(), "live\n");
+        assert_eq!(inode(&target.join("f")), key.1, "in place");
+
+        let (key, status) = stale("older again\n");
+        assert!(
+            refresh(&rewritable((status.0 + 1, status.1), &[])),
+            "changed before the exchange"
+        );
+        assert_eq!((held(), inode(&target.join("f"))), ("live\n".into(), key.1));
+
+        let (key, _) = stale("linked\n");
+        std::fs::hard_link(target.join("f"), dir.path().join("second")).unwrap();
+        assert!(
+            !refresh(&rewritable((i64::MAX, 0), &[key])),
+            "held under another name"
+        );
+        assert_eq!(held(), "linked\n");
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub fn write_list(path: &Path, records: &[Record]) -> Result<(), CmdError> {
 /// staged mount (the host commits the whole stage or, when the command fails, none of it)
 /// the file is rewritten in place instead, which makes no new file on the host; where that
 /// fails (a symbolic link at `path`, a read-only file, a full disk midway) the temporary
-/// file and the rename still give the whole new file or an error.
+/// file and the rename still give the whole new file or an error. After an error the file
+/// may be half-written in the stage: the command must fail, and its stage is thrown away.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CmdError> {
     #[cfg(target_os = "wasi")]
     if wasi::is_staged(path) && wasi::write_in_place(path, contents).is_ok() {
