@@ -625,3 +625,18 @@ fn a_users_steady_commands_rewrite_its_files_in_place() {
     );
     assert_store_parses(s.data_dir());
 }
+
+#[test]
+fn only_a_commands_own_stage_is_written_in_place() {
+    // A nested command runs in its caller's stage, which its own failure does not throw
+    // away: the host does not name that stage to it, so the SDK writes there by rename.
+    let s = hostile_server();
+    add_user(s, "nesting");
+    let response = s.v2(false, "v-test-stage", &["nesting", "nested-mounts"]);
+    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
+    assert_eq!(
+        response.body.trim(),
+        "own: Some(\"/user\"); nested: 0 mounts: None",
+        "{response:?}"
+    );
+}

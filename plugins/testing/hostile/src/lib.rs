@@ -6,7 +6,9 @@
 //! returns 0, `fail` returns E_UPDATE (19), `trap` panics, `loop` spins until the deadline,
 //! `fill` writes until the disk is full (the error becomes E_DISK, 13), `touch` sets the
 //! modification time of `cron.conf` (opened read-only, so still a link to the user's live
-//! file) and answers whether the sandbox let it (E_UPDATE when not).
+//! file) and answers whether the sandbox let it (E_UPDATE when not), `mounts` answers the
+//! staged mounts the host named (`HEARTH_STAGED_MOUNTS`), and `nested-mounts` answers its
+//! own and those of a nested `v-test-stage USER mounts`.
 //!
 //! `v-test-write-through USER WAY` (read-write on the user's directory and home, read-only on
 //! `data/users`) tries to change the user's live `user.conf` through the stage's links, then
@@ -139,6 +141,16 @@ fn stage(call: &Call) -> CmdResult {
                     format!("could not touch cron.conf: {error}"),
                 )),
             }
+        }
+        "mounts" => Ok(format!(
+            "mounts: {:?}\n",
+            std::env::var("HEARTH_STAGED_MOUNTS").ok()
+        )),
+        "nested-mounts" => {
+            let own = std::env::var("HEARTH_STAGED_MOUNTS").ok();
+            let (code, output) =
+                hearth_sdk::commands::run("v-test-stage", &[call.arg(1), "mounts"]);
+            Ok(format!("own: {own:?}; nested: {code} {}", output.trim()))
         }
         "fill" => {
             let chunk = vec![b'x'; 4 << 20];
