@@ -41,11 +41,6 @@ use crate::data::DataRoot;
 use crate::grant::{Grant, LockScope, Permission};
 use crate::runtime::Outcome;
 
-/// The environment variable that tells a command which of its mounts are staged
-/// (`:`-separated guest paths): the SDK writes files there in place, as the stage is
-/// committed whole or not at all.
-pub const STAGED_MOUNTS_VARIABLE: &str = "HEARTH_STAGED_MOUNTS";
-
 /// The folder of the data root holding stages.
 const STAGING_DIR: &str = "staging";
 
@@ -576,7 +571,7 @@ fn mirror_dir(
 /// On ext4 a new inode and a freed one cost more than the copy: allocating scans the inode
 /// bitmap past recently deleted inodes, and without a journal a freed extent is discarded
 /// before `unlink` returns. A staged command writes its files in place (the SDK, told by
-/// [`STAGED_MOUNTS_VARIABLE`]), so a steady stream of commands of a user makes and frees
+/// [`hearth_sdk::fs::STAGED_MOUNTS_VARIABLE`]), so a steady stream of commands of a user makes and frees
 /// no inode: its stage's files were last version's, rewritten here.
 fn refresh_private_file(
     source: BorrowedFd<'_>,
@@ -585,7 +580,6 @@ fn refresh_private_file(
     rewritable: &Rewritable,
 ) -> bool {
     use rustix::fs::{AtFlags, Mode, OFlags};
-    use std::os::unix::fs::PermissionsExt;
     // Asked before opening it for writing, which a file with other links must not see.
     let Ok(held) = rustix::fs::statat(target, name, AtFlags::SYMLINK_NOFOLLOW) else {
         return false;
@@ -606,26 +600,14 @@ fn refresh_private_file(
         Ok(opened) if (opened.st_dev, opened.st_ino) == key && opened.st_nlink == 1 => {}
         _ => return false,
     }
-    let mut writer = std::fs::File::from(writer);
-    let held_permissions = held.st_mode & 0o7777;
-    let copied = (|| -> io::Result<()> {
-        let reader = rustix::fs::openat(source, name, OFlags::RDONLY | flags, Mode::empty())?;
-        let mut reader = std::fs::File::from(reader);
-        let live = reader.metadata()?;
-        let length = io::copy(&mut reader, &mut writer)?;
-        writer.set_len(length)?;
-        // Always when set-user or set-group ID: a write by a process without CAP_FSETID
-        // clears them.
-        let permissions = live.permissions().mode() & 0o7777;
-        if held_permissions != permissions || permissions & 0o6000 != 0 {
-            writer.set_permissions(std::fs::Permissions::from_mode(permissions))?;
-        }
-        let times = std::fs::FileTimes::new()
-            .set_accessed(live.accessed()?)
-            .set_modified(live.modified()?);
-        writer.set_times(times)
-    })();
-    copied.is_ok()
+    let Ok(reader) = rustix::fs::openat(source, name, OFlags::RDONLY | flags, Mode::empty()) else {
+        return false;
+    };
+    copy_contents(
+        &mut std::fs::File::from(reader),
+        &mut std::fs::File::from(writer),
+    )
+    .is_ok()
 }
 
 /// A `cap_std` directory of the descriptor `dir` (a duplicate).
@@ -660,18 +642,26 @@ fn link_refused(error: rustix::io::Errno) -> bool {
 /// Copies the file `from` of `source` to a new file `to` of `target`, with its permissions
 /// and times.
 fn copy_file_to(source: &Dir, from: &Path, target: &Dir, to: &Path) -> io::Result<()> {
-    let mut reader = source.open(from)?;
-    let metadata = reader.metadata()?;
-    let mut writer = target.open_with(
+    let reader = source.open(from)?;
+    let writer = target.open_with(
         to,
         cap_std::fs::OpenOptions::new().write(true).create_new(true),
     )?;
-    io::copy(&mut reader, &mut writer)?;
+    copy_contents(&mut reader.into_std(), &mut writer.into_std())
+}
+
+/// Makes `writer` (a new file, or an older version rewritten in place) hold what `reader`
+/// holds: its contents from the start, cut to their length, its permissions (set-user and
+/// set-group ID too, which a write by a process without `CAP_FSETID` clears) and its times.
+fn copy_contents(reader: &mut std::fs::File, writer: &mut std::fs::File) -> io::Result<()> {
+    let metadata = reader.metadata()?;
+    let length = io::copy(reader, writer)?;
+    writer.set_len(length)?;
     writer.set_permissions(metadata.permissions())?;
     let times = std::fs::FileTimes::new()
-        .set_accessed(metadata.accessed()?.into_std())
-        .set_modified(metadata.modified()?.into_std());
-    writer.into_std().set_times(times)
+        .set_accessed(metadata.accessed()?)
+        .set_modified(metadata.modified()?);
+    writer.set_times(times)
 }
 
 /// Replaces the file at `path` under `dir` with a copy of itself (a new inode with the same

@@ -306,7 +306,7 @@ impl LoadedPlugin {
         // its caller's stage away, so it writes whole files by rename.
         if grant.stage().is_some() {
             wasi.env(
-                crate::staging::STAGED_MOUNTS_VARIABLE,
+                hearth_sdk::fs::STAGED_MOUNTS_VARIABLE,
                 crate::staging::USER_MOUNT,
             );
         }

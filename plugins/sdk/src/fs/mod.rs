@@ -15,6 +15,10 @@ use crate::conf::{self, Record};
 #[cfg(target_os = "wasi")]
 mod wasi;
 
+/// The environment variable in which the host names a command's own staged mounts
+/// (`:`-separated guest paths), where [`write_atomic`] rewrites files in place.
+pub const STAGED_MOUNTS_VARIABLE: &str = "HEARTH_STAGED_MOUNTS";
+
 /// The whole file as text. Inside the sandbox this uses WASI descriptor reads, which run on
 /// the calling thread (wasi-libc's stream reads hop to a thread pool).
 pub fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {

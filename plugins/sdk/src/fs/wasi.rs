@@ -108,15 +108,12 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
-/// The environment variable naming the staged mounts (the host's `STAGED_MOUNTS_VARIABLE`).
-const STAGED_MOUNTS_VARIABLE: &str = "HEARTH_STAGED_MOUNTS";
-
 /// Whether `path` lies in a mount the host stages for this command (not for a nested command
 /// running in its caller's stage: its failure does not throw that stage away).
 pub fn is_staged(path: &Path) -> bool {
     static STAGED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let staged = STAGED.get_or_init(|| {
-        std::env::var(STAGED_MOUNTS_VARIABLE)
+        std::env::var(super::STAGED_MOUNTS_VARIABLE)
             .map(|mounts| mounts.split(':').map(str::to_string).collect())
             .unwrap_or_default()
     });

@@ -144,10 +144,10 @@ fn stage(call: &Call) -> CmdResult {
         }
         "mounts" => Ok(format!(
             "mounts: {:?}\n",
-            std::env::var("HEARTH_STAGED_MOUNTS").ok()
+            std::env::var(hearth_sdk::fs::STAGED_MOUNTS_VARIABLE).ok()
         )),
         "nested-mounts" => {
-            let own = std::env::var("HEARTH_STAGED_MOUNTS").ok();
+            let own = std::env::var(hearth_sdk::fs::STAGED_MOUNTS_VARIABLE).ok();
             let (code, output) =
                 hearth_sdk::commands::run("v-test-stage", &[call.arg(1), "mounts"]);
             Ok(format!("own: {own:?}; nested: {code} {}", output.trim()))
