@@ -186,6 +186,9 @@ impl DataRoot {
     /// unchanged (one `statx` instead of open, read, close and a parse). Used on the request
     /// path for key files, permission sets and `user.conf`s. A symlink is read every time.
     pub fn read_source_cached(&self, relative: &str) -> Result<Option<Arc<Record>>, DataError> {
+        if let Some(record) = self.unchanged_record(relative) {
+            return Ok(Some(record));
+        }
         let metadata = match self.dir.symlink_metadata(relative) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -226,6 +229,18 @@ impl DataRoot {
             },
         );
         Ok(Some(record))
+    }
+
+    /// The common case of [`DataRoot::read_source_cached`], a file read before and unchanged
+    /// since, in one `statx` of the path (the capability handle's `symlink_metadata` opens,
+    /// stats and closes): a stamp equal to the one the capability read saw names that very
+    /// file (`Stamp::at`).
+    fn unchanged_record(&self, relative: &str) -> Option<Arc<Record>> {
+        let (seen, read_at, record) = (self.records().get(relative))
+            .map(|cached| (cached.stamp, cached.read_at, cached.record.clone()))?;
+        Stamp::at(&self.dir, relative)
+            .is_ok_and(|stamp| stamp == seen && stamp.trustworthy(read_at))
+            .then_some(record)
     }
 
     fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedRecord>> {
@@ -294,10 +309,18 @@ impl DataRoot {
 
     /// The user's `user.conf`, when the user exists.
     pub fn user_conf(&self, user: &str) -> Result<Option<Arc<Record>>, DataError> {
+        if hearth_sdk::validate::user(user).is_err() {
+            return Ok(None);
+        }
+        let relative = format!("data/users/{user}/user.conf");
+        // The file read before, unchanged: the user's folder held it then and holds it now.
+        if let Some(record) = self.unchanged_record(&relative) {
+            return Ok(Some(record));
+        }
         if self.user_dir(user).is_none() {
             return Ok(None);
         }
-        self.read_source_cached(&format!("data/users/{user}/user.conf"))
+        self.read_source_cached(&relative)
     }
 }
 

@@ -31,16 +31,27 @@ pub struct Entry {
 }
 
 /// Where a user's `history.log` ended after the host's last append: the file as it was then
-/// (device, inode, length, modification time) and the last `ID` written there. The next
-/// append that finds the file so numbers on from it without reading the file's tail.
-/// hearth's other writers change the length (an append) or the inode (a command's file
-/// replaced by rename, a staged copy, a trim), and a staged command's commit, which may bring
-/// back an earlier inode rewritten in place, forgets it ([`PendingEntries::forget`]); the
-/// time covers an in-place rewrite of the same length by anything else, to its granularity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// (device, inode, length, modification time), the last `ID` written there, and the file
+/// itself, held open. The next append that finds the path so (one `statx`) writes through the
+/// held file and numbers on from the ID, without opening the file or reading its tail; while
+/// the file is held its inode cannot be reused, so the same device and inode at the path are
+/// this file. hearth's other writers change the length (an append) or the inode (a command's
+/// file replaced by rename, a staged copy, a trim), and a staged command's commit, which may
+/// bring back an earlier inode rewritten in place, forgets it ([`PendingEntries::forget`]);
+/// the time covers an in-place rewrite of the same length by anything else, to its
+/// granularity.
+#[derive(Debug)]
 pub struct KnownEnd {
-    file: FileState,
+    state: FileState,
     id: u64,
+    file: std::fs::File,
+}
+
+impl KnownEnd {
+    /// The last `ID` written.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
 }
 
 /// What the check of a [`KnownEnd`] compares of a file.
@@ -63,6 +74,17 @@ impl FileState {
             modified: (metadata.mtime(), metadata.mtime_nsec()),
         }
     }
+
+    /// What `relative` below `root` names now (a link at its end not followed).
+    fn at(root: &Dir, relative: &str) -> io::Result<Self> {
+        let stat = rustix::fs::statat(root, relative, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(Self {
+            device: stat.st_dev,
+            inode: stat.st_ino,
+            len: stat.st_size as u64,
+            modified: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
+        })
+    }
 }
 
 /// Appends `entries`, numbered on from the file's last `ID`, to
@@ -78,22 +100,24 @@ pub fn append_all(
         return Ok(known);
     }
     let path = format!("data/users/{user}/history.log");
-    let mut file = root
-        .open_with(
-            &path,
-            OpenOptions::new().read(true).append(true).create(true),
-        )?
-        .into_std();
-    let metadata = file.metadata()?;
-    let len = metadata.len();
-    let mut id = match known {
-        Some(known) if known.file == FileState::of(&metadata) => known.id,
-        _ => {
+    let still_there =
+        |known: &KnownEnd| FileState::at(root, &path).is_ok_and(|now| now == known.state);
+    let (mut file, len, mut id) = match known.filter(still_there) {
+        Some(known) => (known.file, known.state.len, known.id),
+        None => {
+            let file = root
+                .open_with(
+                    &path,
+                    OpenOptions::new().read(true).append(true).create(true),
+                )?
+                .into_std();
+            let len = file.metadata()?.len();
             let start = len.saturating_sub(TAIL_BYTES);
             let mut bytes = vec![0; (len - start) as usize];
             let read = file.read_at(&mut bytes, start)?;
             bytes.truncate(read);
-            last_id(&String::from_utf8_lossy(&bytes))
+            let id = last_id(&String::from_utf8_lossy(&bytes));
+            (file, len, id)
         }
     };
     let (date, time) = hearth_sdk::render::now_date_time();
@@ -125,7 +149,7 @@ pub fn append_all(
     Ok(after
         .ok()
         .filter(|after| after.len == len + text.len() as u64)
-        .map(|file| KnownEnd { file, id }))
+        .map(|state| KnownEnd { state, id, file }))
 }
 
 /// Entries waiting for their user's lock. Whoever gets the lock writes every entry queued
@@ -134,7 +158,18 @@ pub fn append_all(
 /// disk before its request answers.
 #[derive(Default)]
 pub struct PendingEntries {
-    users: Mutex<HashMap<String, UserQueue>>,
+    queues: Mutex<Queues>,
+}
+
+/// At most this many users' `history.log`s are held open ([`KnownEnd`]); a user past it is
+/// appended to by opening the file each time.
+const HELD_FILES: usize = 128;
+
+#[derive(Default)]
+struct Queues {
+    users: HashMap<String, UserQueue>,
+    /// How many of the users' [`KnownEnd`]s are held (each holds its file open).
+    held: usize,
 }
 
 #[derive(Default)]
@@ -146,15 +181,24 @@ struct UserQueue {
     known: Option<KnownEnd>,
 }
 
+impl Queues {
+    /// Takes `user`'s known end out (its holder writes next).
+    fn take_known(&mut self, user: &str) -> Option<KnownEnd> {
+        let known = self.users.get_mut(user)?.known.take();
+        self.held -= usize::from(known.is_some());
+        known
+    }
+}
+
 impl PendingEntries {
-    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserQueue>> {
-        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    fn queues(&self) -> std::sync::MutexGuard<'_, Queues> {
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues `entry` for `user`; the number returned is its place in the user's queue.
     pub fn queue(&self, user: &str, entry: Entry) -> u64 {
-        let mut users = self.users();
-        let queue = users.entry(user.to_string()).or_default();
+        let mut queues = self.queues();
+        let queue = queues.users.entry(user.to_string()).or_default();
         queue.entries.push(entry);
         queue.queued += 1;
         queue.queued
@@ -164,33 +208,33 @@ impl PendingEntries {
     /// where the last append left the file, or `None` when the entry at `place` was already
     /// written by an earlier holder.
     pub fn take(&self, user: &str, place: u64) -> Option<(Vec<Entry>, u64, Option<KnownEnd>)> {
-        let mut users = self.users();
-        let queue = users.get_mut(user)?;
-        (queue.written < place).then(|| {
-            (
-                std::mem::take(&mut queue.entries),
-                queue.queued,
-                queue.known,
-            )
-        })
+        let mut queues = self.queues();
+        let queue = queues.users.get_mut(user)?;
+        if queue.written >= place {
+            return None;
+        }
+        let (entries, queued) = (std::mem::take(&mut queue.entries), queue.queued);
+        Some((entries, queued, queues.take_known(user)))
     }
 
     /// Marks every entry up to `place` written (or given up on, after a logged error), the
     /// file left at `known`.
     pub fn written(&self, user: &str, place: u64, known: Option<KnownEnd>) {
-        if let Some(queue) = self.users().get_mut(user) {
+        let mut guard = self.queues();
+        let queues = &mut *guard;
+        drop(queues.take_known(user));
+        if let Some(queue) = queues.users.get_mut(user) {
             queue.written = queue.written.max(place);
-            queue.known = known;
+            queue.known = known.filter(|_| queues.held < HELD_FILES);
+            queues.held += usize::from(queue.known.is_some());
         }
     }
 
     /// Under the user's lock, after a staged command of `user`: forgets where the last
-    /// append left the file. The committed tree may be a recycled one whose `history.log`
-    /// is an earlier inode of the file, rewritten in place.
+    /// append left the file, and closes it. The committed tree may be a recycled one whose
+    /// `history.log` is an earlier inode of the file, rewritten in place.
     pub fn forget(&self, user: &str) {
-        if let Some(queue) = self.users().get_mut(user) {
-            queue.known = None;
-        }
+        drop(self.queues().take_known(user));
     }
 }
 
@@ -322,16 +366,31 @@ mod tests {
         pending.queue("bob", entry("other"));
         let (entries, upto, known) = pending.take("alice", first).unwrap();
         assert_eq!(entries, vec![entry("one"), entry("two")]);
-        assert_eq!(known, None);
+        assert!(known.is_none());
         pending.written("alice", upto, None);
         // The second request finds its entry written by the first holder.
-        assert_eq!(pending.take("alice", second), None);
+        assert!(pending.take("alice", second).is_none());
         let third = pending.queue("alice", entry("three"));
-        assert_eq!(
-            pending.take("alice", third),
-            Some((vec![entry("three")], 3, None))
-        );
+        let (entries, upto, known) = pending.take("alice", third).unwrap();
+        assert_eq!((entries, upto), (vec![entry("three")], 3));
+        assert!(known.is_none());
         assert_eq!(pending.take("bob", 1).unwrap().0, vec![entry("other")]);
+    }
+
+    /// Appends one entry for `user` through `pending`, as `Hearth::log_history` does, and
+    /// returns the ID it wrote.
+    fn log_one(pending: &PendingEntries, root: &Dir, user: &str) -> Option<u64> {
+        let entry = Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: "one".into(),
+        };
+        let place = pending.queue(user, entry);
+        let (entries, upto, known) = pending.take(user, place).unwrap();
+        let known = append_all(root, user, &entries, known).unwrap();
+        let id = known.as_ref().map(KnownEnd::id);
+        pending.written(user, upto, known);
+        id
     }
 
     #[test]
@@ -340,21 +399,86 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("data/users/alice")).unwrap();
         let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
         let pending = PendingEntries::default();
+        assert_eq!(log_one(&pending, &root, "alice"), Some(1));
         let entry = Entry {
             level: "Info".into(),
             category: "API".into(),
-            message: "one".into(),
+            message: "two".into(),
         };
         let place = pending.queue("alice", entry.clone());
-        let (entries, upto, known) = pending.take("alice", place).unwrap();
-        let known = append_all(&root, "alice", &entries, known).unwrap();
-        assert!(known.is_some());
+        let (_, upto, known) = pending.take("alice", place).unwrap();
+        assert_eq!(known.as_ref().map(KnownEnd::id), Some(1));
         pending.written("alice", upto, known);
-        let place = pending.queue("alice", entry.clone());
-        assert_eq!(pending.take("alice", place).unwrap().2, known);
-        pending.written("alice", upto + 1, known);
         pending.forget("alice");
         let place = pending.queue("alice", entry);
-        assert_eq!(pending.take("alice", place).unwrap().2, None);
+        assert!(pending.take("alice", place).unwrap().2.is_none());
+    }
+
+    #[test]
+    fn a_held_file_is_written_only_while_the_path_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("data/users/alice");
+        std::fs::create_dir_all(&users).unwrap();
+        let log = users.join("history.log");
+        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
+        let pending = PendingEntries::default();
+        log_one(&pending, &root, "alice");
+        log_one(&pending, &root, "alice");
+        // Moved away and replaced by a file of the same length and modification time: the
+        // held file (the one moved away) is not written, the new one is.
+        let text = std::fs::read_to_string(&log).unwrap();
+        let time = std::fs::metadata(&log).unwrap().modified().unwrap();
+        std::fs::rename(&log, users.join("history.old")).unwrap();
+        std::fs::write(&log, text.replacen("ID='2'", "ID='5'", 1)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&log)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+        assert_eq!(log_one(&pending, &root, "alice"), Some(6));
+        let moved_away = std::fs::read_to_string(users.join("history.old")).unwrap();
+        assert_eq!(
+            moved_away, text,
+            "the held file was written after it left the path"
+        );
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn at_most_so_many_files_are_held_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
+        let pending = PendingEntries::default();
+        let user = |n: usize| format!("user{n}");
+        let held = |pending: &PendingEntries, user: &str| {
+            let place = pending.queue(
+                user,
+                Entry {
+                    level: "Info".into(),
+                    category: "API".into(),
+                    message: "probe".into(),
+                },
+            );
+            let (_, upto, known) = pending.take(user, place).unwrap();
+            let is_held = known.is_some();
+            pending.written(user, upto, known);
+            is_held
+        };
+        for n in 0..=HELD_FILES {
+            std::fs::create_dir_all(dir.path().join("data/users").join(user(n))).unwrap();
+            log_one(&pending, &root, &user(n));
+        }
+        assert!(held(&pending, &user(0)));
+        assert!(held(&pending, &user(HELD_FILES - 1)));
+        assert!(
+            !held(&pending, &user(HELD_FILES)),
+            "one file more than the bound is held"
+        );
+        // A forgotten user's file is closed, which makes room for another.
+        pending.forget(&user(0));
+        log_one(&pending, &root, &user(HELD_FILES));
+        assert!(held(&pending, &user(HELD_FILES)));
+        assert!(!held(&pending, &user(0)));
     }
 }

@@ -1,13 +1,16 @@
 //! What tells one version of a file from another, and when that can be trusted: the stamps
 //! behind the parsed-file cache (`data.rs`) and the memoized reads (`runtime/read_cache.rs`).
 
+use std::io;
+use std::os::fd::AsFd;
 use std::time::{Duration, SystemTime};
 
 /// A write changes a file's size or its change time, and a file replaced by a rename (or a
 /// user directory swapped by a commit) has another inode (or device, for another mount).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stamp {
-    modified: Option<SystemTime>,
+    /// Seconds and nanoseconds, as the filesystem gives them.
+    modified: (i64, i64),
     changed: (i64, i64),
     device: u64,
     inode: u64,
@@ -24,7 +27,7 @@ impl Stamp {
     pub(crate) fn of(metadata: &cap_std::fs::Metadata) -> Self {
         use cap_std::fs::MetadataExt;
         Self {
-            modified: metadata.modified().ok().map(|t| t.into_std()),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
             changed: (metadata.ctime(), metadata.ctime_nsec()),
             device: metadata.dev(),
             inode: metadata.ino(),
@@ -36,7 +39,7 @@ impl Stamp {
     pub(crate) fn of_std(metadata: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
         Self {
-            modified: metadata.modified().ok(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
             changed: (metadata.ctime(), metadata.ctime_nsec()),
             device: metadata.dev(),
             inode: metadata.ino(),
@@ -44,19 +47,38 @@ impl Stamp {
         }
     }
 
+    /// The stamp of what `relative` names below `dir` (a link at its end not followed), in
+    /// one `statx`. The path is not held beneath `dir` the way a capability open holds it,
+    /// so this stamp only confirms a file read before through a capability: an equal stamp
+    /// has that file's device and inode, and an inode is not reused while the file stays.
+    pub(crate) fn at(dir: impl AsFd, relative: &str) -> io::Result<Self> {
+        let stat = rustix::fs::statat(dir, relative, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(Self {
+            modified: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
+            changed: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+            device: stat.st_dev,
+            inode: stat.st_ino,
+            len: stat.st_size as u64,
+        })
+    }
+
     /// Whether the file was last modified and changed long enough before `read_at` that a
     /// later write must show in its stamp.
     pub(crate) fn trustworthy(&self, read_at: SystemTime) -> bool {
-        let changed = u64::try_from(self.changed.0).ok().map(|seconds| {
-            SystemTime::UNIX_EPOCH
-                + Duration::new(seconds, self.changed.1.clamp(0, 999_999_999) as u32)
-        });
-        [self.modified, changed].iter().all(|time| {
-            time.is_some_and(|time| {
-                read_at
-                    .duration_since(time)
-                    .is_ok_and(|age| age >= RACY_WINDOW)
+        let as_time = |(seconds, nanoseconds): (i64, i64)| {
+            u64::try_from(seconds).ok().map(|seconds| {
+                SystemTime::UNIX_EPOCH
+                    + Duration::new(seconds, nanoseconds.clamp(0, 999_999_999) as u32)
             })
-        })
+        };
+        [as_time(self.modified), as_time(self.changed)]
+            .iter()
+            .all(|time| {
+                time.is_some_and(|time| {
+                    read_at
+                        .duration_since(time)
+                        .is_ok_and(|age| age >= RACY_WINDOW)
+                })
+            })
     }
 }

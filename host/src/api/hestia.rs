@@ -204,17 +204,21 @@ pub fn api_error(code: u16, message: &str, code_mode: bool) -> Reply {
     Reply::text(status, Some(code), body)
 }
 
-/// PHP `exec()`'s lines: the output split at newlines, the final newline dropped, every
-/// line right-trimmed.
-pub fn exec_lines(output: &str) -> Vec<&str> {
+/// PHP `exec()`'s lines joined by newlines, as Hestia's API prints them: the output split at
+/// newlines, the final newline dropped, every line right-trimmed.
+pub fn exec_text(output: &str) -> String {
+    let mut text = String::with_capacity(output.len());
     if output.is_empty() {
-        return Vec::new();
+        return text;
     }
     let output = output.strip_suffix('\n').unwrap_or(output);
-    output
-        .split('\n')
-        .map(|line| line.trim_end_matches(PHP_TRIM))
-        .collect()
+    for (index, line) in output.split('\n').enumerate() {
+        if index > 0 {
+            text.push('\n');
+        }
+        text.push_str(line.trim_end_matches(PHP_TRIM));
+    }
+    text
 }
 
 /// PHP's truthiness of `json_decode($output, true)`. An object or array (what list commands
@@ -445,11 +449,10 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
     let body = if code_mode {
         outcome.code.to_string()
     } else {
-        let lines = exec_lines(&outcome.output);
-        if lines.is_empty() {
+        if outcome.output.is_empty() {
             "OK".to_string()
         } else {
-            lines.join("\n") + "\n"
+            exec_text(&outcome.output) + "\n"
         }
     };
     Reply::text(StatusCode::OK, None, body)
@@ -576,10 +579,9 @@ async fn access_key(
     if code_mode {
         return Reply::text(StatusCode::OK, Some(code), code.to_string());
     }
-    let body = exec_lines(&outcome.output)
-        .join("\n")
-        .trim_matches(PHP_TRIM)
-        .to_string();
+    let mut body = exec_text(&outcome.output);
+    body.truncate(body.trim_end_matches(PHP_TRIM).len());
+    body.drain(..body.len() - body.trim_start_matches(PHP_TRIM).len());
     if code > 0 {
         Reply::text(http_status(code), Some(code), body)
     } else if body.is_empty() {
@@ -685,10 +687,12 @@ mod tests {
     }
 
     #[test]
-    fn exec_lines_follow_php() {
-        assert_eq!(exec_lines(""), Vec::<&str>::new());
-        assert_eq!(exec_lines("a  \nb\t\n"), vec!["a", "b"]);
-        assert_eq!(exec_lines("a\n\n"), vec!["a", ""]);
+    fn exec_text_follows_php() {
+        assert_eq!(exec_text(""), "");
+        assert_eq!(exec_text("\n"), "");
+        assert_eq!(exec_text("a  \nb\t\n"), "a\nb");
+        assert_eq!(exec_text("a\n\n"), "a\n");
+        assert_eq!(exec_text(" a \r\n\0b"), " a\n\0b");
     }
 
     #[test]
