@@ -232,9 +232,9 @@ impl DataRoot {
     }
 
     /// The common case of [`DataRoot::read_source_cached`], a file read before and unchanged
-    /// since, in one `statx` of the path (the capability handle's `symlink_metadata` opens,
-    /// stats and closes): a stamp equal to the one the capability read saw names that very
-    /// file (`Stamp::at`).
+    /// since, in one `newfstatat` of the path (the capability handle's `symlink_metadata`
+    /// opens, stats and closes): a stamp equal to the one the capability read saw is that
+    /// very file, unchanged (`Stamp::at`), so the answer is what a capability read would give.
     fn unchanged_record(&self, relative: &str) -> Option<Arc<Record>> {
         let (seen, read_at, record) = (self.records().get(relative))
             .map(|cached| (cached.stamp, cached.read_at, cached.record.clone()))?;
@@ -309,18 +309,10 @@ impl DataRoot {
 
     /// The user's `user.conf`, when the user exists.
     pub fn user_conf(&self, user: &str) -> Result<Option<Arc<Record>>, DataError> {
-        if hearth_sdk::validate::user(user).is_err() {
-            return Ok(None);
-        }
-        let relative = format!("data/users/{user}/user.conf");
-        // The file read before, unchanged: the user's folder held it then and holds it now.
-        if let Some(record) = self.unchanged_record(&relative) {
-            return Ok(Some(record));
-        }
         if self.user_dir(user).is_none() {
             return Ok(None);
         }
-        self.read_source_cached(&relative)
+        self.read_source_cached(&format!("data/users/{user}/user.conf"))
     }
 }
 

@@ -161,8 +161,8 @@ pub struct PendingEntries {
     queues: Mutex<Queues>,
 }
 
-/// At most this many users' `history.log`s are held open ([`KnownEnd`]); a user past it is
-/// appended to by opening the file each time.
+/// At most this many users' `history.log`s are held open ([`KnownEnd`]); one more closes
+/// them all, and they are held anew as their users' next appends open them.
 const HELD_FILES: usize = 128;
 
 #[derive(Default)]
@@ -223,10 +223,16 @@ impl PendingEntries {
         let mut guard = self.queues();
         let queues = &mut *guard;
         drop(queues.take_known(user));
+        if known.is_some() && queues.held >= HELD_FILES {
+            for queue in queues.users.values_mut() {
+                queue.known = None;
+            }
+            queues.held = 0;
+        }
         if let Some(queue) = queues.users.get_mut(user) {
             queue.written = queue.written.max(place);
-            queue.known = known.filter(|_| queues.held < HELD_FILES);
-            queues.held += usize::from(queue.known.is_some());
+            queues.held += usize::from(known.is_some());
+            queue.known = known;
         }
     }
 
@@ -451,34 +457,29 @@ mod tests {
         let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
         let pending = PendingEntries::default();
         let user = |n: usize| format!("user{n}");
-        let held = |pending: &PendingEntries, user: &str| {
-            let place = pending.queue(
-                user,
-                Entry {
-                    level: "Info".into(),
-                    category: "API".into(),
-                    message: "probe".into(),
-                },
-            );
-            let (_, upto, known) = pending.take(user, place).unwrap();
-            let is_held = known.is_some();
-            pending.written(user, upto, known);
-            is_held
-        };
+        let holds =
+            |pending: &PendingEntries, user: &str| pending.queues().users[user].known.is_some();
         for n in 0..=HELD_FILES {
             std::fs::create_dir_all(dir.path().join("data/users").join(user(n))).unwrap();
+        }
+        for n in 0..HELD_FILES {
             log_one(&pending, &root, &user(n));
         }
-        assert!(held(&pending, &user(0)));
-        assert!(held(&pending, &user(HELD_FILES - 1)));
-        assert!(
-            !held(&pending, &user(HELD_FILES)),
-            "one file more than the bound is held"
-        );
-        // A forgotten user's file is closed, which makes room for another.
-        pending.forget(&user(0));
+        assert_eq!(pending.queues().held, HELD_FILES);
+        assert!(holds(&pending, &user(0)) && holds(&pending, &user(HELD_FILES - 1)));
+        // One more closes them all and holds the newest.
         log_one(&pending, &root, &user(HELD_FILES));
-        assert!(held(&pending, &user(HELD_FILES)));
-        assert!(!held(&pending, &user(0)));
+        assert_eq!(
+            pending.queues().held,
+            1,
+            "more files than the bound are held"
+        );
+        assert!(holds(&pending, &user(HELD_FILES)));
+        assert!(!holds(&pending, &user(0)));
+        // A user whose file was closed numbers on from the file's tail.
+        assert_eq!(log_one(&pending, &root, &user(0)), Some(2));
+        pending.forget(&user(0));
+        pending.forget(&user(HELD_FILES));
+        assert_eq!(pending.queues().held, 0);
     }
 }

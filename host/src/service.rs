@@ -303,7 +303,7 @@ impl Hearth {
     /// user's `history.log`, under the user's lock so no plugin write is lost. Entries queued
     /// while another request holds the lock are written together (`history::PendingEntries`).
     pub async fn log_history(&self, user: &str, level: &str, category: &str, message: &str) {
-        if hearth_sdk::validate::user(user).is_err() {
+        if self.root.user_dir(user).is_none() {
             return;
         }
         let place = self.history.queue(
@@ -321,17 +321,11 @@ impl Hearth {
         let Some((entries, upto, known)) = self.history.take(user, place) else {
             return;
         };
-        // A held file (`history::KnownEnd`) is the user's as long as its path names it; a
-        // user without one is first asked to exist, so no history.log is made for a user
-        // that is not there.
-        let known = match known {
-            None if self.root.user_dir(user).is_none() => Ok(None),
-            known => crate::history::append_all(self.root.dir(), user, &entries, known),
-        }
-        .unwrap_or_else(|error| {
-            tracing::error!(user, %error, "could not write history.log");
-            None
-        });
+        let known = crate::history::append_all(self.root.dir(), user, &entries, known)
+            .unwrap_or_else(|error| {
+                tracing::error!(user, %error, "could not write history.log");
+                None
+            });
         self.history.written(user, upto, known);
     }
 

@@ -48,9 +48,12 @@ impl Stamp {
     }
 
     /// The stamp of what `relative` names below `dir` (a link at its end not followed), in
-    /// one `statx`. The path is not held beneath `dir` the way a capability open holds it,
-    /// so this stamp only confirms a file read before through a capability: an equal stamp
-    /// has that file's device and inode, and an inode is not reused while the file stays.
+    /// one `newfstatat`. The path is not held beneath `dir` the way a capability open holds
+    /// it (a link in a parent folder is followed), so this stamp only confirms a file read
+    /// before through a capability, and only a [`Stamp::trustworthy`] one: an equal stamp
+    /// has that file's device and inode, and a file that took the inode since was made
+    /// after it was read, so its change time is later than the one remembered (as long as
+    /// the wall clock does not step back).
     pub(crate) fn at(dir: impl AsFd, relative: &str) -> io::Result<Self> {
         let stat = rustix::fs::statat(dir, relative, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
         Ok(Self {
