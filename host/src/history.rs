@@ -258,16 +258,30 @@ mod tests {
     use super::*;
     use cap_std::ambient_authority;
 
+    /// A data root with alice's folder: the temporary directory (kept alive), her folder,
+    /// her `history.log`'s path and the root's handle.
+    fn alice_root() -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        std::path::PathBuf,
+        Dir,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("data/users/alice");
+        std::fs::create_dir_all(&users).unwrap();
+        let log = users.join("history.log");
+        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
+        (dir, users, log, root)
+    }
+
     #[test]
     fn ids_continue_from_the_last_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("data/users/alice")).unwrap();
+        let (_dir, _, log, root) = alice_root();
         std::fs::write(
-            dir.path().join("data/users/alice/history.log"),
+            &log,
             "ID='7' DATE='2026-01-01' TIME='00:00:00' LEVEL='Info' CATEGORY='System' MESSAGE='x'\n",
         )
         .unwrap();
-        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
         let entry = |message: &str| Entry {
             level: "Info".into(),
             category: "API".into(),
@@ -280,8 +294,7 @@ mod tests {
             None,
         )
         .unwrap();
-        let text =
-            std::fs::read_to_string(dir.path().join("data/users/alice/history.log")).unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
         let last = Record::parse_line(text.lines().last().unwrap()).unwrap();
         assert_eq!(last.get("ID"), Some("9"));
         assert!(
@@ -294,11 +307,7 @@ mod tests {
 
     #[test]
     fn a_remembered_end_is_used_only_while_the_file_is_as_this_append_left_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let users = dir.path().join("data/users/alice");
-        std::fs::create_dir_all(&users).unwrap();
-        let log = users.join("history.log");
-        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
+        let (_dir, users, log, root) = alice_root();
         let entry = |message: &str| Entry {
             level: "Info".into(),
             category: "API".into(),
@@ -401,9 +410,7 @@ mod tests {
 
     #[test]
     fn a_forgotten_users_next_append_has_no_remembered_end() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("data/users/alice")).unwrap();
-        let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
+        let (_dir, _, _, root) = alice_root();
         let pending = PendingEntries::default();
         assert_eq!(log_one(&pending, &root, "alice"), Some(1));
         let entry = Entry {
@@ -422,11 +429,7 @@ mod tests {
 
     #[test]
     fn a_held_file_is_written_only_while_the_path_names_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let users = dir.path().join("data/users/alice");
-        std::fs::create_dir_all(&users).unwrap();
-        let log = users.join("history.log");
-        let root = Dir::open_ambient_dir(dir.path(), ambient_authority()).unwrap();
+        let (_dir, users, log, root) = alice_root();
         let pending = PendingEntries::default();
         log_one(&pending, &root, "alice");
         log_one(&pending, &root, "alice");
