@@ -182,9 +182,9 @@ impl DataRoot {
         }
     }
 
-    /// Like [`DataRoot::read_source`], answered from memory while the file's stamp is
-    /// unchanged (one `statx` instead of open, read, close and a parse). Used on the request
-    /// path for key files, permission sets and `user.conf`s. A symlink is read every time.
+    /// Like [`DataRoot::read_source`], answered from memory while the file's stamp is unchanged
+    /// (one `newfstatat` instead of open, read, close and a parse). Used on the request path
+    /// for key files, permission sets and `user.conf`s. A symlink is read every time.
     pub fn read_source_cached(&self, relative: &str) -> Result<Option<Arc<Record>>, DataError> {
         if let Some(record) = self.unchanged_record(relative) {
             return Ok(Some(record));

@@ -32,14 +32,14 @@ pub struct Entry {
 
 /// Where a user's `history.log` ended after the host's last append: the file as it was then
 /// (device, inode, length, modification time), the last `ID` written there, and the file
-/// itself, held open. The next append that finds the path so (one `statx`) writes through the
-/// held file and numbers on from the ID, without opening the file or reading its tail; while
-/// the file is held its inode cannot be reused, so the same device and inode at the path are
-/// this file. hearth's other writers change the length (an append) or the inode (a command's
-/// file replaced by rename, a staged copy, a trim), and a staged command's commit, which may
-/// bring back an earlier inode rewritten in place, forgets it ([`PendingEntries::forget`]);
-/// the time covers an in-place rewrite of the same length by anything else, to its
-/// granularity.
+/// itself, held open. The next append that finds the path so (one `newfstatat`) writes through
+/// the held file and numbers on from the ID, without opening the file or reading its tail;
+/// while the file is held its inode cannot be reused, so the same device and inode at the path
+/// are this file. hearth's other writers change the length (an append) or the inode (a
+/// command's file replaced by rename, a staged copy, a trim), and a staged command's commit,
+/// which may bring back an earlier inode rewritten in place, forgets it
+/// ([`PendingEntries::forget`]); the time covers an in-place rewrite of the same length by
+/// anything else, to its granularity.
 #[derive(Debug)]
 pub struct KnownEnd {
     state: FileState,
