@@ -555,24 +555,22 @@ fn mirror_dir(
 }
 
 /// Rewrites the file `name` of a recycled tree's `target` in place with the contents,
-/// permissions and times of the user's file `name` in `source`, when only this tree holds it
-/// (one link) and it was no live file since the tree was swapped out: the committed stage
-/// had dropped its only link to it, or its status (which every link added or removed
-/// changes) last changed before the exchange stamped the tree's folder (strictly earlier:
-/// a change in the same tick, or second on a filesystem of coarser times, is taken as
-/// later). A wall clock stepped back between the two breaks the second test. Then every
-/// reader that
+/// permissions and times of the user's file `name` in `source`, when only this tree holds
+/// it (one link) and it was no live file since the tree was swapped out: the committed
+/// stage had dropped its only link to it, or its status (which every link added or removed
+/// changes) last changed before the exchange stamped the tree's folder (strictly earlier: a
+/// change in the same tick, or second on a filesystem of coarser times, is taken as later).
+/// A wall clock stepped back between the two breaks the second test. Then every reader that
 /// may have opened it held a ticket of an epoch the recycling waited for. A file that left
-/// the live tree later (replaced by a host write outside a stage, or by another process)
-/// is left to its readers. Returns whether it did; `false` (also on any error, which the
-/// link that replaces the file does not depend on) leaves the entry to be replaced by a
-/// link.
+/// the live tree later (replaced by a host write outside a stage, or by another process) is
+/// left to its readers. Returns whether it did; `false` (also on any error, which the link
+/// that replaces the file does not depend on) leaves the entry to be replaced by a link.
 ///
 /// On ext4 a new inode and a freed one cost more than the copy: allocating scans the inode
 /// bitmap past recently deleted inodes, and without a journal a freed extent is discarded
 /// before `unlink` returns. A staged command writes its files in place (the SDK, told by
-/// [`hearth_sdk::fs::STAGED_MOUNTS_VARIABLE`]), so a steady stream of commands of a user makes and frees
-/// no inode: its stage's files were last version's, rewritten here.
+/// [`hearth_sdk::fs::STAGED_MOUNTS_VARIABLE`]), so a steady stream of commands of a user
+/// makes and frees no inode: its stage's files were last version's, rewritten here.
 fn refresh_private_file(
     source: BorrowedFd<'_>,
     target: BorrowedFd<'_>,

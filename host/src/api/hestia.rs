@@ -448,12 +448,10 @@ async fn legacy(hearth: &Arc<Hearth>, request: &ApiRequest, ip: &str, audit: &mu
     let outcome = run(hearth, &principal, request, &root_user, audit).await;
     let body = if code_mode {
         outcome.code.to_string()
+    } else if outcome.output.is_empty() {
+        "OK".to_string()
     } else {
-        if outcome.output.is_empty() {
-            "OK".to_string()
-        } else {
-            exec_text(&outcome.output) + "\n"
-        }
+        exec_text(&outcome.output) + "\n"
     };
     Reply::text(StatusCode::OK, None, body)
 }
