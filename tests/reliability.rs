@@ -640,3 +640,31 @@ fn only_a_commands_own_stage_is_written_in_place() {
         "{response:?}"
     );
 }
+
+#[test]
+fn a_write_in_place_does_not_follow_a_symbolic_link_and_falls_back_to_a_rename() {
+    // Inside its own stage the SDK rewrites a file in place; where the path is a symbolic
+    // link it neither writes through the link nor fails, but replaces the link itself with
+    // a new file by a temporary file and a rename.
+    let s = hostile_server();
+    add_user(s, "relinking");
+    let response = s.v2(false, "v-test-stage", &["relinking", "relink"]);
+    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
+    let dir = s.path("data/users/relinking");
+    let linked = std::fs::symlink_metadata(dir.join("linked")).unwrap();
+    assert!(linked.is_file(), "the link became a file: {linked:?}");
+    assert_eq!(std::fs::read(dir.join("linked")).unwrap(), b"relinked\n");
+    assert_eq!(
+        std::fs::read(dir.join("marker")).unwrap(),
+        b"staged\n",
+        "the link's target is untouched"
+    );
+    let names: Vec<_> = snapshot(&dir).into_keys().collect();
+    assert!(
+        names
+            .iter()
+            .all(|name| !name.to_string_lossy().contains(".tmp")),
+        "{names:?}"
+    );
+    assert_store_parses(s.data_dir());
+}

@@ -1309,6 +1309,102 @@ mod tests {
         assert_eq!(held(), "linked\n");
     }
 
+    /// A tmpfs of `size` mounted at `path`, unmounted when dropped.
+    struct SmallFilesystem(PathBuf);
+
+    impl SmallFilesystem {
+        fn mount(path: &Path, size: &str) -> Result<Self, String> {
+            std::fs::create_dir_all(path).map_err(|e| e.to_string())?;
+            let output = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(path)
+                .output()
+                .map_err(|e| e.to_string())?;
+            match output.status.success() {
+                true => Ok(Self(path.to_path_buf())),
+                false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+            }
+        }
+    }
+
+    impl Drop for SmallFilesystem {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_rewrite_in_place_that_runs_out_of_room_midway_leaves_a_link_to_the_live_file() {
+        // A recycled tree's private file whose rewrite fails partway (here the disk fills)
+        // is not left half-written: the mirror replaces it by a link to the live file, which
+        // needs no room.
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        let _mount = match SmallFilesystem::mount(&small, "1m") {
+            Ok(mount) => mount,
+            Err(error) => {
+                // Without a mountable tmpfs no disk can be filled safely; say so loudly.
+                eprintln!("NOT TESTED: a rewrite that runs out of room ({error})");
+                assert!(!error.is_empty(), "mount failed without a reason");
+                return;
+            }
+        };
+        let (source, target) = (small.join("source"), small.join("target"));
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::create_dir_all(&target).unwrap();
+        let live: Vec<u8> = (0..768 << 10).map(|n: u32| n as u8).collect();
+        std::fs::write(source.join("f"), &live).unwrap();
+        std::fs::write(target.join("f"), "old\n").unwrap();
+        // Fill the filesystem, then give back 64 KiB: room for the start of the copy only.
+        let mut ballast = std::fs::File::create(small.join("ballast")).unwrap();
+        let chunk = vec![0u8; 16 << 10];
+        while ballast.write_all(&chunk).is_ok() {}
+        let filled = ballast.metadata().unwrap().len();
+        ballast.set_len(filled - (64 << 10)).unwrap();
+        let rewritable = Rewritable {
+            swapped_out: (i64::MAX, 0),
+            left_the_stage: SharedFiles::new(),
+        };
+        let (source_dir, target_dir) = (
+            std::fs::File::open(&source).unwrap(),
+            std::fs::File::open(&target).unwrap(),
+        );
+        let name = CString::new("f").unwrap();
+        assert!(
+            !refresh_private_file(source_dir.as_fd(), target_dir.as_fd(), &name, &rewritable),
+            "the rewrite cannot fit"
+        );
+        let written = std::fs::metadata(target.join("f")).unwrap().len();
+        assert!(
+            written > 4 && written < live.len() as u64,
+            "it failed midway: {written} bytes"
+        );
+
+        let open = |path: &Path| {
+            let name = CString::new(path.file_name().unwrap().as_bytes()).unwrap();
+            open_listable(std::fs::File::open(path.parent().unwrap()).unwrap(), &name).unwrap()
+        };
+        let mut shared = SharedFiles::new();
+        mirror_tree(
+            &mut open(&source),
+            &mut open(&target),
+            Some(&rewritable),
+            &mut shared,
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(target.join("f")).unwrap(), live);
+        assert_eq!(
+            inode(&target.join("f")),
+            inode(&source.join("f")),
+            "a link to the live file"
+        );
+        assert_eq!(shared.len(), 1, "noted as shared: {shared:?}");
+    }
+
     #[test]
     fn a_stage_links_the_users_files_and_a_write_reaches_only_the_stage() {
         let (_dir, root, grant) = alice_root();

@@ -25,6 +25,10 @@ pub const NULL_DATA_ERROR: &str = "Error: data received is null or invalid, chec
 /// PHP's `trim()` character set.
 const PHP_TRIM: &[char] = &[' ', '\t', '\n', '\r', '\0', '\x0B'];
 
+/// What PHP's `exec()` strips from the end of each line: C's `isspace` (form feed too, but
+/// not NUL, unlike [`PHP_TRIM`]).
+const EXEC_LINE_TRIM: &[char] = &[' ', '\t', '\n', '\r', '\x0B', '\x0C'];
+
 /// Request fields after PHP's parsing: `$_POST`, or the decoded JSON object.
 pub type Fields = HashMap<String, String>;
 
@@ -205,7 +209,7 @@ pub fn api_error(code: u16, message: &str, code_mode: bool) -> Reply {
 }
 
 /// PHP `exec()`'s lines joined by newlines, as Hestia's API prints them: the output split at
-/// newlines, the final newline dropped, every line right-trimmed.
+/// newlines, the final newline dropped, every line right-trimmed ([`EXEC_LINE_TRIM`]).
 pub fn exec_text(output: &str) -> String {
     let mut text = String::with_capacity(output.len());
     if output.is_empty() {
@@ -216,7 +220,7 @@ pub fn exec_text(output: &str) -> String {
         if index > 0 {
             text.push('\n');
         }
-        text.push_str(line.trim_end_matches(PHP_TRIM));
+        text.push_str(line.trim_end_matches(EXEC_LINE_TRIM));
     }
     text
 }
@@ -691,6 +695,40 @@ mod tests {
         assert_eq!(exec_text("a  \nb\t\n"), "a\nb");
         assert_eq!(exec_text("a\n\n"), "a\n");
         assert_eq!(exec_text(" a \r\n\0b"), " a\n\0b");
+        assert_eq!(exec_text("a\x0C\nb\0\nc \x0B"), "a\nb\0\nc");
+    }
+
+    #[test]
+    fn exec_text_is_what_phps_exec_gives() {
+        // The real PHP (php-cli, which the test setup installs): `exec()` of a command that
+        // prints each output, its lines joined by newlines.
+        let outputs: [&[u8]; 8] = [
+            b"",
+            b"\n\n\n",
+            b"plain\n",
+            b"no final newline",
+            b"  lead and trail \t \n\tnext\r\n",
+            b"form feed\x0C\nvertical tab\x0B\nnul\0\n\0\n",
+            b"USER  ROLE\t\nalice  user\t\n\n\nafter blanks \n",
+            b"\r\n \n\x0C\x0B\t\n",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (index, output) in outputs.iter().enumerate() {
+            let file = dir.path().join(format!("output-{index}"));
+            std::fs::write(&file, output).unwrap();
+            let script = format!(
+                "exec('cat {}', $lines); echo implode(\"\\n\", $lines);",
+                file.display()
+            );
+            let php = std::process::Command::new("php")
+                .args(["-r", &script])
+                .output()
+                .expect("php-cli is installed (scripts/setup --tests)");
+            assert!(php.status.success(), "{php:?}");
+            let text = String::from_utf8(output.to_vec()).unwrap();
+            let php_text = String::from_utf8(php.stdout).unwrap();
+            assert_eq!(exec_text(&text), php_text, "output {text:?}");
+        }
     }
 
     #[test]

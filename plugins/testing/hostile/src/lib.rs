@@ -7,8 +7,9 @@
 //! `fill` writes until the disk is full (the error becomes E_DISK, 13), `touch` sets the
 //! modification time of `cron.conf` (opened read-only, so still a link to the user's live
 //! file) and answers whether the sandbox let it (E_UPDATE when not), `mounts` answers the
-//! staged mounts the host named (`HEARTH_STAGED_MOUNTS`), and `nested-mounts` answers its
-//! own and those of a nested `v-test-stage USER mounts`.
+//! staged mounts the host named (`HEARTH_STAGED_MOUNTS`), `nested-mounts` answers its own and
+//! those of a nested `v-test-stage USER mounts`, and `relink` makes `linked` a symbolic link
+//! to `marker` and then replaces `linked` with the SDK's `write_atomic` (returns 0).
 //!
 //! `v-test-write-through USER WAY` (read-write on the user's directory and home, read-only on
 //! `data/users`) tries to change the user's live `user.conf` through the stage's links, then
@@ -151,6 +152,12 @@ fn stage(call: &Call) -> CmdResult {
             let (code, output) =
                 hearth_sdk::commands::run("v-test-stage", &[call.arg(1), "mounts"]);
             Ok(format!("own: {own:?}; nested: {code} {}", output.trim()))
+        }
+        "relink" => {
+            let linked = call.user_path("linked");
+            symlink("marker", &linked)?;
+            hearth_sdk::fs::write_atomic(&linked, b"relinked\n")?;
+            Ok("relinked\n".to_string())
         }
         "fill" => {
             let chunk = vec![b'x'; 4 << 20];
