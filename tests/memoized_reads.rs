@@ -70,6 +70,17 @@ async fn call(hearth: &Hearth, command: &str, arguments: &[&str]) -> String {
     outcome.output
 }
 
+/// Whether a successful call's answer says it is a memoized read's (given by the read cache
+/// or just kept in it), which the API may then keep what it makes of.
+async fn answer_is_memoized(hearth: &Hearth, command: &str, arguments: &[&str]) -> bool {
+    let outcome = hearth
+        .call_local(command, &args(arguments))
+        .await
+        .expect("call");
+    assert_eq!(outcome.code, 0, "{command}: {}", outcome.output);
+    outcome.memoized
+}
+
 fn hits(hearth: &Hearth) -> u64 {
     hearth.runtime().memoized_answers()
 }
@@ -112,6 +123,12 @@ async fn an_unchanged_read_is_answered_from_the_cache_and_an_edit_in_place_is_se
         before + 1,
         "the second answer is the kept one"
     );
+    assert!(answer_is_memoized(&hearth, "v-test-read", &["alice", "note.txt"]).await);
+    std::fs::write(root.alice("fresh.txt"), "fresh").unwrap();
+    assert!(
+        !answer_is_memoized(&hearth, "v-test-read", &["alice", "fresh.txt"]).await,
+        "a file this fresh is not trusted, so its answer is not kept"
+    );
 
     // Same length, same inode: only the times tell.
     rewrite_in_place(&root.alice("note.txt"), b"again");
@@ -123,7 +140,7 @@ async fn an_unchanged_read_is_answered_from_the_cache_and_an_edit_in_place_is_se
         call(&hearth, "v-test-read", &["alice", "note.txt"]).await,
         "again"
     );
-    assert_eq!(hits(&hearth), before + 1);
+    assert_eq!(hits(&hearth), before + 2);
 
     // A built-in read is memoized the same way, and sees a change made by a command.
     let listed = call(&hearth, "v-list-user", &["alice", "json"]).await;
@@ -260,6 +277,7 @@ async fn runs_that_ask_the_clock_or_a_host_interface_or_may_write_are_never_kept
     let first = call(&hearth, "v-test-clock", &[]).await;
     let second = call(&hearth, "v-test-clock", &[]).await;
     assert_ne!(first, second, "each run reads the clock anew");
+    assert!(!answer_is_memoized(&hearth, "v-test-clock", &[]).await);
 
     // A read-only grant, but the names interface has effects of its own.
     for _ in 0..2 {
@@ -270,24 +288,23 @@ async fn runs_that_ask_the_clock_or_a_host_interface_or_may_write_are_never_kept
         )
         .await;
     }
+    assert!(
+        !answer_is_memoized(
+            &hearth,
+            "v-test-claim",
+            &["alice", "claimed.example.com", "0"]
+        )
+        .await
+    );
     // Nested commands go through the commands interface.
     for _ in 0..2 {
-        call(
-            &hearth,
-            "v-test-nested",
-            &["alice", "v-list-user", "alice", "json"],
-        )
-        .await;
+        let nested = ["alice", "v-list-user", "alice", "json"];
+        assert!(!answer_is_memoized(&hearth, "v-test-nested", &nested).await);
     }
     // A command with a writable grant is never kept.
     for _ in 0..2 {
-        hearth
-            .call_local(
-                "v-add-cron-job",
-                &args(&["alice", "*", "*", "*", "*", "*", "true"]),
-            )
-            .await
-            .expect("call");
+        let job = ["alice", "*", "*", "*", "*", "*", "true"];
+        assert!(!answer_is_memoized(&hearth, "v-add-cron-job", &job).await);
     }
     assert_eq!(hits(&hearth), before);
 }
@@ -303,7 +320,7 @@ async fn with_memoization_off_every_request_runs_its_plugin() {
             call(&hearth, "v-test-read", &["alice", "note.txt"]).await,
             "first"
         );
-        call(&hearth, "v-list-user", &["alice", "json"]).await;
+        assert!(!answer_is_memoized(&hearth, "v-list-user", &["alice", "json"]).await);
     }
     assert_eq!(hits(&hearth), 0);
 }

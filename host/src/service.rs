@@ -427,17 +427,14 @@ impl Hearth {
         let root_user = self.settings()?.root_user().to_string();
         if command == "v-make-tmp-file" {
             self.make_tmp_file(&root_user, args);
-            return Ok(Outcome {
-                code: 0,
-                output: String::new(),
-            });
+            return Ok(Outcome::new(0, String::new()));
         }
         Ok(match self.runtime.resolve(command) {
             Some(resolved) => self.execute(&root_user, &resolved, args, &root_user).await,
-            None => Outcome {
-                code: ReturnCode::Forbidden.as_u8(),
-                output: format!("Error: Command {command} not found"),
-            },
+            None => Outcome::new(
+                ReturnCode::Forbidden.as_u8(),
+                format!("Error: Command {command} not found"),
+            ),
         })
     }
 }

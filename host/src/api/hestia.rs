@@ -581,10 +581,12 @@ async fn access_key(
     if code_mode {
         return Reply::text(StatusCode::OK, Some(code), code.to_string());
     }
-    // Only a read's answer is remembered: a mutation's may carry a secret it just made.
-    let (body, json) = match resolved.is_some_and(|resolved| !resolved.spec().mutating) {
-        true => remembered_v2_body(&outcome.output),
-        false => v2_body(&outcome.output),
+    // Only a memoized read's answer is remembered: the read cache holds it anyway, and the
+    // run was handed no secret (another command's output may carry one it made or read).
+    let (body, json) = if outcome.memoized {
+        RECENT_V2_BODIES.with_borrow_mut(|recent| recent.body(&outcome.output))
+    } else {
+        v2_body(&outcome.output)
     };
     if code > 0 {
         Reply::text(http_status(code), Some(code), body)
@@ -599,7 +601,8 @@ async fn access_key(
 }
 
 /// The body Hestia's v2 API makes of a command's output, `trim(implode("\n", $lines))` of
-/// its `exec()` lines, and whether PHP's `json_decode` of it is truthy (sent as JSON).
+/// its `exec()` lines, and whether PHP's `json_decode` of it is truthy (sent as JSON when
+/// the command succeeded).
 fn v2_body(output: &str) -> (String, bool) {
     let mut body = exec_text(output);
     body.truncate(body.trim_end_matches(PHP_TRIM).len());
@@ -608,32 +611,44 @@ fn v2_body(output: &str) -> (String, bool) {
     (body, json)
 }
 
-/// [`v2_body`], remembered for the last few outputs of reads each thread answered: a
-/// memoized read gives the same output request after request, and the trims and the JSON
-/// check cost more than comparing it with the ones seen last.
-fn remembered_v2_body(output: &str) -> (String, bool) {
-    /// Outputs remembered per thread.
+/// The [`v2_body`]s of the last few outputs answered, most recently used first: a memoized
+/// read gives the same output request after request, and the trims and the JSON check cost
+/// more than comparing it with the ones seen last.
+#[derive(Default)]
+struct RecentV2Bodies(std::collections::VecDeque<(String, String, bool)>);
+
+impl RecentV2Bodies {
+    /// How many outputs are remembered.
     const REMEMBERED: usize = 4;
     /// Longer outputs are not remembered: comparing them costs about what answering does.
     const LONGEST: usize = 64 << 10;
-    type Answered = std::collections::VecDeque<(String, String, bool)>;
-    thread_local! {
-        static ANSWERED: std::cell::RefCell<Answered> = const {
-            std::cell::RefCell::new(std::collections::VecDeque::new())
-        };
-    }
-    if output.len() > LONGEST {
-        return v2_body(output);
-    }
-    ANSWERED.with_borrow_mut(|answered| {
-        if let Some((_, body, json)) = answered.iter().find(|(seen, ..)| seen == output) {
-            return (body.clone(), *json);
+
+    /// [`v2_body`] of `output`, remembered.
+    fn body(&mut self, output: &str) -> (String, bool) {
+        if output.len() > Self::LONGEST {
+            return v2_body(output);
+        }
+        if let Some(position) = self.0.iter().position(|(seen, ..)| seen == output) {
+            let entry = self.0.remove(position).expect("a found position");
+            let answer = (entry.1.clone(), entry.2);
+            self.0.push_front(entry);
+            return answer;
         }
         let (body, json) = v2_body(output);
-        answered.truncate(REMEMBERED - 1);
-        answered.push_front((output.to_string(), body.clone(), json));
+        self.0.truncate(Self::REMEMBERED - 1);
+        self.0.push_front((output.to_string(), body.clone(), json));
         (body, json)
-    })
+    }
+
+    #[cfg(test)]
+    fn remembers(&self, output: &str) -> bool {
+        self.0.iter().any(|(seen, ..)| seen == output)
+    }
+}
+
+thread_local! {
+    /// Each thread's own, so answering takes no lock.
+    static RECENT_V2_BODIES: std::cell::RefCell<RecentV2Bodies> = std::cell::RefCell::default();
 }
 
 /// Runs an authenticated command and fills in the audit record.
@@ -651,10 +666,10 @@ async fn run(
         .filter(|_| !request.command.starts_with("owp-"))
     else {
         audit.args = request.args.clone();
-        let outcome = Outcome {
-            code: ReturnCode::Forbidden.as_u8(),
-            output: format!("Error: Command {} not found", request.command),
-        };
+        let outcome = Outcome::new(
+            ReturnCode::Forbidden.as_u8(),
+            format!("Error: Command {} not found", request.command),
+        );
         audit.code = u16::from(outcome.code);
         return outcome;
     };
@@ -739,7 +754,7 @@ mod tests {
     }
 
     #[test]
-    fn a_remembered_v2_body_is_the_one_its_output_gives() {
+    fn recent_v2_bodies_are_the_ones_their_outputs_give() {
         let outputs = [
             "{\n  \"alice\": {\"NAME\": \"Alice\"}\n}\n",
             "USER  ROLE\t\nalice  user\t\n",
@@ -748,24 +763,36 @@ mod tests {
             "[]\n",
             "0\n",
         ];
-        // Twice round, so the second pass is answered from what the first remembered, and
-        // more outputs than are remembered, so the first ones are forgotten in between.
-        for output in outputs.iter().chain(&outputs).chain(&outputs[..2]) {
-            assert_eq!(remembered_v2_body(output), v2_body(output), "{output:?}");
+        let mut recent = RecentV2Bodies::default();
+        for output in &outputs[..4] {
+            assert_eq!(recent.body(output), v2_body(output), "{output:?}");
         }
+        assert!(outputs[..4].iter().all(|output| recent.remembers(output)));
+        // A remembered one, answered again, becomes the most recently used.
+        assert_eq!(recent.body(outputs[0]), v2_body(outputs[0]));
+        // Two more push out the two least recently used.
+        for output in &outputs[4..] {
+            assert_eq!(recent.body(output), v2_body(output), "{output:?}");
+        }
+        let remembered: Vec<_> = outputs.iter().map(|o| recent.remembers(o)).collect();
+        assert_eq!(remembered, [true, false, false, true, true, true]);
+        assert_eq!(recent.body(outputs[1]), v2_body(outputs[1]));
         assert!(v2_body(outputs[0]).1);
         assert_eq!(
             v2_body(outputs[1]),
             ("USER  ROLE\nalice  user".into(), false)
         );
         assert_eq!(v2_body(outputs[3]), (String::new(), false));
+        let long = format!("[\"{}\"]", "x".repeat(RecentV2Bodies::LONGEST));
+        assert_eq!(recent.body(&long), v2_body(&long));
+        assert!(!recent.remembers(&long), "too long to remember");
     }
 
     #[test]
     fn exec_text_is_what_phps_exec_gives() {
         // The real PHP (php-cli, which the test setup installs): `exec()` of a command that
         // prints each output, its lines joined by newlines.
-        let outputs: [&[u8]; 8] = [
+        let outputs: [&[u8]; 9] = [
             b"",
             b"\n\n\n",
             b"plain\n",
@@ -774,17 +801,17 @@ mod tests {
             b"form feed\x0C\nvertical tab\x0B\nnul\0\n\0\n",
             b"USER  ROLE\t\nalice  user\t\n\n\nafter blanks \n",
             b"\r\n \n\x0C\x0B\t\n",
+            "no-break space\u{a0}\n\u{2003}em space \u{2003}\n".as_bytes(),
         ];
         let dir = tempfile::tempdir().unwrap();
         for (index, output) in outputs.iter().enumerate() {
             let file = dir.path().join(format!("output-{index}"));
             std::fs::write(&file, output).unwrap();
-            let script = format!(
-                "exec('cat {}', $lines); echo implode(\"\\n\", $lines);",
-                file.display()
-            );
+            let script =
+                r#"exec("cat " . escapeshellarg($argv[1]), $lines); echo implode("\n", $lines);"#;
             let php = std::process::Command::new("php")
-                .args(["-r", &script])
+                .args(["-r", script])
+                .arg(&file)
                 .output()
                 .expect("php-cli is installed (scripts/setup --tests)");
             assert!(php.status.success(), "{php:?}");

@@ -47,10 +47,7 @@ pub struct Cluster {
 }
 
 fn failure(code: ReturnCode, message: String) -> Outcome {
-    Outcome {
-        code: code.as_u8(),
-        output: format!("Error: {message}"),
-    }
+    Outcome::new(code.as_u8(), format!("Error: {message}"))
 }
 
 fn store_failure(error: impl std::fmt::Display) -> Outcome {

@@ -97,6 +97,21 @@ pub enum LoadError {
 pub struct Outcome {
     pub code: u8,
     pub output: String,
+    /// Whether this is a memoized read's answer: given by the read cache, or just kept in
+    /// it. Such a run only read files (no host interface, so no secret it was handed), and
+    /// the answer stays in memory anyway, so a server may keep what it makes of it.
+    pub memoized: bool,
+}
+
+impl Outcome {
+    /// The answer of a run (or a refusal) that is not a memoized read's.
+    pub fn new(code: u8, output: String) -> Self {
+        Self {
+            code,
+            output,
+            memoized: false,
+        }
+    }
 }
 
 /// What every invocation needs, shared with the host interfaces so that a command can run
@@ -399,9 +414,9 @@ impl Runtime {
                     .record_failure(command.plugin.name(), &command.spec().name, &error);
                 Err(error)
             }
-            Ok((outcome, reads)) => {
+            Ok((mut outcome, reads)) => {
                 if let (Some(key), Some(inputs)) = (memo_key, reads) {
-                    self.read_cache.keep(key, inputs, &outcome);
+                    outcome.memoized = self.read_cache.keep(key, inputs, &outcome);
                 }
                 Ok(outcome)
             }
@@ -422,9 +437,8 @@ impl Core {
         args: &'a [String],
     ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
         Box::pin(async move {
-            let refuse = |message: String| Outcome {
-                code: ReturnCode::Forbidden.as_u8(),
-                output: format!("Error: {message}"),
+            let refuse = |message: String| {
+                Outcome::new(ReturnCode::Forbidden.as_u8(), format!("Error: {message}"))
             };
             if parent.depth >= MAX_NESTING {
                 return refuse(format!("{command} is nested too deeply"));
@@ -523,8 +537,5 @@ pub fn failure_outcome(command: &str, error: &RuntimeError) -> Outcome {
             format!("{command} could not be started"),
         ),
     };
-    Outcome {
-        code: code.as_u8(),
-        output: format!("Error: {message}"),
-    }
+    Outcome::new(code.as_u8(), format!("Error: {message}"))
 }

@@ -376,10 +376,7 @@ impl LoadedPlugin {
         if outcome.output.len() > limits.output_bytes {
             return Err(RuntimeError::OutputTooLarge(limits.output_bytes));
         }
-        let outcome = Outcome {
-            code: outcome.code,
-            output: outcome.output,
-        };
+        let outcome = Outcome::new(outcome.code, outcome.output);
         Ok((outcome, reads))
     }
 }

@@ -164,14 +164,18 @@ impl ReadCache {
         None
     }
 
-    /// Keeps a successful answer and what it was read from.
-    pub(crate) fn keep(&self, key: ReadKey, inputs: Vec<Input>, outcome: &Outcome) {
+    /// Keeps a successful answer and what it was read from; says whether it did (a failure
+    /// or a long answer is not kept).
+    pub(crate) fn keep(&self, key: ReadKey, inputs: Vec<Input>, outcome: &Outcome) -> bool {
         if outcome.code != 0 || outcome.output.len() > MAX_OUTPUT {
-            return;
+            return false;
         }
         let memo = Arc::new(Memo {
             inputs,
-            outcome: outcome.clone(),
+            outcome: Outcome {
+                memoized: true,
+                ..outcome.clone()
+            },
         });
         let size = memo.bytes();
         let mut entries = self.lock();
@@ -189,6 +193,7 @@ impl ReadCache {
         }
         entries.bytes += size;
         entries.map.insert(key, memo);
+        true
     }
 
     /// How many answers were given from the cache.

@@ -9,7 +9,7 @@
 //! file) and answers whether the sandbox let it (E_UPDATE when not), `mounts` answers the
 //! staged mounts the host named (`HEARTH_STAGED_MOUNTS`), `nested-mounts` answers its own and
 //! those of a nested `v-test-stage USER mounts`, and `relink` makes `linked` a symbolic link
-//! to `marker` and then replaces `linked` with the SDK's `write_atomic` (returns 0).
+//! to `marker`, replaces `linked` with the SDK's `write_atomic` and answers the staged mounts.
 //!
 //! `v-test-write-through USER WAY` (read-write on the user's directory and home, read-only on
 //! `data/users`) tries to change the user's live `user.conf` through the stage's links, then
@@ -157,7 +157,10 @@ fn stage(call: &Call) -> CmdResult {
             let linked = call.user_path("linked");
             symlink("marker", &linked)?;
             hearth_sdk::fs::write_atomic(&linked, b"relinked\n")?;
-            Ok("relinked\n".to_string())
+            Ok(format!(
+                "relinked in mounts {:?}\n",
+                std::env::var(hearth_sdk::fs::STAGED_MOUNTS_VARIABLE).ok()
+            ))
         }
         "fill" => {
             let chunk = vec![b'x'; 4 << 20];
