@@ -29,6 +29,12 @@ const PHP_TRIM: &[char] = &[' ', '\t', '\n', '\r', '\0', '\x0B'];
 /// not NUL, unlike [`PHP_TRIM`]).
 const EXEC_LINE_TRIM: &[char] = &[' ', '\t', '\n', '\r', '\x0B', '\x0C'];
 
+/// The argument fields Hestia's API passes on, in order (`arg1` … `arg13`).
+const ARG_FIELDS: [&str; 13] = [
+    "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9", "arg10", "arg11",
+    "arg12", "arg13",
+];
+
 /// Request fields after PHP's parsing: `$_POST`, or the decoded JSON object.
 pub type Fields = HashMap<String, String>;
 
@@ -78,8 +84,9 @@ impl ApiRequest {
         } else {
             return None;
         };
-        let args = (1..=13)
-            .filter_map(|n| fields.get(&format!("arg{n}")))
+        let args = ARG_FIELDS
+            .iter()
+            .filter_map(|name| fields.get(*name))
             .map(|arg| arg.trim_matches(PHP_TRIM).to_string())
             .collect();
         let request = Self {
