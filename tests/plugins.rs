@@ -314,6 +314,30 @@ fn an_approved_plugin_is_served_over_https() {
 }
 
 #[test]
+fn an_answer_of_just_0_is_empty_to_php_so_v2_sends_204() {
+    // Hestia's v2 API: `http_response_code(!empty($cmd_output) ? 200 : 204)`, where PHP's
+    // empty("0") is true, and nginx sends no body with a 204. The legacy API looks at the
+    // lines instead, and one line "0" is not an empty array.
+    let server = Server::start_with(&[(escape_plugin(), "escape.wasm")], |_| {});
+    let answer = |contents: &str| {
+        std::fs::write(server.path("data/users/admin/answer.txt"), contents).unwrap();
+        (
+            server.v2(false, "v-test-read", &["admin", "answer.txt"]),
+            server.legacy(false, "v-test-read", &["admin", "answer.txt"]),
+        )
+    };
+    let (v2, legacy) = answer("0\n");
+    v2.expect(204, Some("0"), "");
+    legacy.expect(200, None, "0\n");
+    let (v2, legacy) = answer("\n 0 \n");
+    v2.expect(204, Some("0"), "");
+    legacy.expect(200, None, "\n 0\n");
+    let (v2, legacy) = answer("00\n");
+    v2.expect(200, Some("0"), "00");
+    legacy.expect(200, None, "00\n");
+}
+
+#[test]
 fn plugin_run_executes_one_command_without_a_server() {
     let data = data_root();
     let file = escape_plugin();

@@ -69,8 +69,8 @@ impl ApiRequest {
             && let Some(hash) = fields.get("hash")
             && let Some((id, secret)) = hash.split_once(':')
             && !secret.contains(':')
-            && id.chars().count() == 20
-            && secret.chars().count() == 40
+            && id.len() == 20
+            && secret.len() == 40
         {
             let (id, secret) = (id.to_string(), secret.to_string());
             fields.insert("access_key".into(), id);
@@ -230,6 +230,11 @@ pub fn exec_text(output: &str) -> String {
         text.push_str(line.trim_end_matches(EXEC_LINE_TRIM));
     }
     text
+}
+
+/// PHP's `empty()` of a string: `""` and `"0"`.
+fn php_empty(text: &str) -> bool {
+    text.is_empty() || text == "0"
 }
 
 /// PHP's truthiness of `json_decode($output, true)`. An object or array (what list commands
@@ -597,7 +602,8 @@ async fn access_key(
     };
     if code > 0 {
         Reply::text(http_status(code), Some(code), body)
-    } else if body.is_empty() {
+    } else if php_empty(&body) {
+        // Hestia answers `!empty($cmd_output) ? 200 : 204`, and nginx sends no body with 204.
         Reply::text(StatusCode::NO_CONTENT, Some(0), "")
     } else {
         Reply {
@@ -731,6 +737,10 @@ mod tests {
         assert_eq!(request.hash, None);
         let (_, flow) = ApiRequest::from_fields(fields(&[("hash", "shortkey:x")])).unwrap();
         assert_eq!(flow, Flow::Legacy);
+        // PHP's strlen counts bytes: 20 characters of two bytes each are no access key.
+        let wide = format!("{}:{secret}", "é".repeat(20));
+        let (request, flow) = ApiRequest::from_fields(fields(&[("hash", &wide)])).unwrap();
+        assert_eq!((flow, request.hash), (Flow::Legacy, Some(wide)));
     }
 
     #[test]
