@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hearth::runtime::Outcome;
 use hearth::service::{Hearth, Options};
 use support::*;
 
@@ -61,24 +62,24 @@ impl Root {
     }
 }
 
-async fn call(hearth: &Hearth, command: &str, arguments: &[&str]) -> String {
+/// The outcome of a call that must succeed.
+async fn succeed(hearth: &Hearth, command: &str, arguments: &[&str]) -> Outcome {
     let outcome = hearth
         .call_local(command, &args(arguments))
         .await
         .expect("call");
     assert_eq!(outcome.code, 0, "{command}: {}", outcome.output);
-    outcome.output
+    outcome
+}
+
+async fn call(hearth: &Hearth, command: &str, arguments: &[&str]) -> String {
+    succeed(hearth, command, arguments).await.output
 }
 
 /// Whether a successful call's answer says it is a memoized read's (given by the read cache
 /// or just kept in it), which the API may then keep what it makes of.
 async fn answer_is_memoized(hearth: &Hearth, command: &str, arguments: &[&str]) -> bool {
-    let outcome = hearth
-        .call_local(command, &args(arguments))
-        .await
-        .expect("call");
-    assert_eq!(outcome.code, 0, "{command}: {}", outcome.output);
-    outcome.memoized
+    succeed(hearth, command, arguments).await.memoized
 }
 
 fn hits(hearth: &Hearth) -> u64 {

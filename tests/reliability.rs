@@ -626,18 +626,22 @@ fn a_users_steady_commands_rewrite_its_files_in_place() {
     assert_store_parses(s.data_dir());
 }
 
+/// The trimmed answer of `v-test-stage USER MODE` for a new user, which must succeed.
+fn stage_answer(user: &str, mode: &str) -> String {
+    let s = hostile_server();
+    add_user(s, user);
+    let response = s.v2(false, "v-test-stage", &[user, mode]);
+    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
+    response.body.trim().to_string()
+}
+
 #[test]
 fn only_a_commands_own_stage_is_written_in_place() {
     // A nested command runs in its caller's stage, which its own failure does not throw
     // away: the host does not name that stage to it, so the SDK writes there by rename.
-    let s = hostile_server();
-    add_user(s, "nesting");
-    let response = s.v2(false, "v-test-stage", &["nesting", "nested-mounts"]);
-    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
     assert_eq!(
-        response.body.trim(),
-        "own: Some(\"/user\"); nested: 0 mounts: None",
-        "{response:?}"
+        stage_answer("nesting", "nested-mounts"),
+        "own: Some(\"/user\"); nested: 0 mounts: None"
     );
 }
 
@@ -646,16 +650,12 @@ fn a_write_in_place_does_not_follow_a_symbolic_link_and_falls_back_to_a_rename()
     // Inside its own stage the SDK rewrites a file in place; where the path is a symbolic
     // link it neither writes through the link nor fails, but replaces the link itself with
     // a new file by a temporary file and a rename.
-    let s = hostile_server();
-    add_user(s, "relinking");
-    let response = s.v2(false, "v-test-stage", &["relinking", "relink"]);
-    assert_eq!(response.exit_code.as_deref(), Some("0"), "{response:?}");
     // The SDK tried the write in place: `linked` lies in a staged mount.
     assert_eq!(
-        response.body.trim(),
-        "relinked in mounts Some(\"/user\")",
-        "{response:?}"
+        stage_answer("relinking", "relink"),
+        "relinked in mounts Some(\"/user\")"
     );
+    let s = hostile_server();
     let dir = s.path("data/users/relinking");
     let linked = std::fs::symlink_metadata(dir.join("linked")).unwrap();
     assert!(linked.is_file(), "the link became a file: {linked:?}");

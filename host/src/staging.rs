@@ -1172,6 +1172,12 @@ mod tests {
         (dir, root, grant)
     }
 
+    /// The directory at `path`, opened for listing.
+    fn listing(path: &Path) -> Listing {
+        let name = CString::new(path.file_name().unwrap().as_bytes()).unwrap();
+        open_listable(std::fs::File::open(path.parent().unwrap()).unwrap(), &name).unwrap()
+    }
+
     fn inode(path: &Path) -> u64 {
         use std::os::unix::fs::MetadataExt;
         std::fs::symlink_metadata(path).unwrap().ino()
@@ -1226,14 +1232,10 @@ mod tests {
         std::fs::create_dir_all(target.join("user.conf")).unwrap();
         std::fs::write(target.join("stale"), "stale").unwrap();
         std::fs::write(target.join("dns"), "a file where the folder goes").unwrap();
-        let open = |path: &Path| {
-            let name = CString::new(path.file_name().unwrap().as_bytes()).unwrap();
-            open_listable(std::fs::File::open(path.parent().unwrap()).unwrap(), &name).unwrap()
-        };
         let mut shared = SharedFiles::new();
         mirror_dir(
-            &mut open(&source),
-            &mut open(&target),
+            &mut listing(&source),
+            &mut listing(&target),
             false,
             None,
             &mut shared,
@@ -1391,14 +1393,10 @@ mod tests {
             "it failed midway: {written} bytes"
         );
 
-        let open = |path: &Path| {
-            let name = CString::new(path.file_name().unwrap().as_bytes()).unwrap();
-            open_listable(std::fs::File::open(path.parent().unwrap()).unwrap(), &name).unwrap()
-        };
         let mut shared = SharedFiles::new();
         mirror_tree(
-            &mut open(&source),
-            &mut open(&target),
+            &mut listing(&source),
+            &mut listing(&target),
             Some(&rewritable),
             &mut shared,
         )
