@@ -90,11 +90,17 @@ impl FileState {
 /// Appends `entries`, numbered on from the file's last `ID`, to
 /// `data/users/<user>/history.log` in one write; `known` is where an earlier append left the
 /// file. Returns where this one left it.
+///
+/// `user_folder_is_real` is asked only when the file must be opened (no `known` end, or the
+/// path no longer leads to the file it was): when it says no (the user is gone, or a link
+/// stands in the folder's place) nothing is written. A known end is written through the
+/// descriptor opened after that check, while the path still names that very file.
 pub fn append_all(
     root: &Dir,
     user: &str,
     entries: &[Entry],
     known: Option<KnownEnd>,
+    user_folder_is_real: impl FnOnce() -> bool,
 ) -> io::Result<Option<KnownEnd>> {
     if entries.is_empty() {
         return Ok(known);
@@ -104,6 +110,7 @@ pub fn append_all(
         |known: &KnownEnd| FileState::at(root, &path).is_ok_and(|now| now == known.state);
     let (mut file, len, mut id) = match known.filter(still_there) {
         Some(known) => (known.file, known.state.len, known.id),
+        None if !user_folder_is_real() => return Ok(None),
         None => {
             let file = root
                 .open_with(
@@ -292,6 +299,7 @@ mod tests {
             "alice",
             &[entry("first"), entry("it's [127.0.0.1] ok")],
             None,
+            || true,
         )
         .unwrap();
         let text = std::fs::read_to_string(&log).unwrap();
@@ -329,17 +337,18 @@ mod tests {
             file.write_all_at(rewritten.as_bytes(), 0).unwrap();
             file.set_modified(time).unwrap();
         };
-        let known = append_all(&root, "alice", &[entry("one"), entry("two")], None).unwrap();
-        let known = append_all(&root, "alice", &[entry("three")], known).unwrap();
+        let known =
+            append_all(&root, "alice", &[entry("one"), entry("two")], None, || true).unwrap();
+        let known = append_all(&root, "alice", &[entry("three")], known, || true).unwrap();
         assert_eq!(last_id_in_file(), "3");
         // The file as the append left it: the remembered ID is used, not the file's.
         rewrite_in_place("ID='3'", "ID='7'", modified());
-        let known = append_all(&root, "alice", &[entry("four")], known).unwrap();
+        let known = append_all(&root, "alice", &[entry("four")], known, || true).unwrap();
         assert_eq!(last_id_in_file(), "4", "the remembered end was not used");
         // Rewritten in place with the same length at another time: the tail is read.
         let later = modified() + std::time::Duration::from_secs(5);
         rewrite_in_place("ID='4'", "ID='9'", later);
-        let known = append_all(&root, "alice", &[entry("five")], known).unwrap();
+        let known = append_all(&root, "alice", &[entry("five")], known, || true).unwrap();
         assert_eq!(last_id_in_file(), "10");
         // Another writer appends.
         let mut appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
@@ -349,7 +358,7 @@ mod tests {
         )
         .unwrap();
         drop(appended);
-        let known = append_all(&root, "alice", &[entry("six")], known).unwrap();
+        let known = append_all(&root, "alice", &[entry("six")], known, || true).unwrap();
         assert_eq!(last_id_in_file(), "51");
         // Replaced (another inode) by a file of the same length and modification time.
         let (text, time) = (std::fs::read_to_string(&log).unwrap(), modified());
@@ -364,8 +373,41 @@ mod tests {
             .set_modified(time)
             .unwrap();
         std::fs::rename(&new, &log).unwrap();
-        append_all(&root, "alice", &[entry("seven")], known).unwrap();
+        append_all(&root, "alice", &[entry("seven")], known, || true).unwrap();
         assert_eq!(last_id_in_file(), "62");
+    }
+
+    #[test]
+    fn the_user_folder_is_asked_about_only_when_the_file_is_opened() {
+        let (_dir, _users, log, root) = alice_root();
+        let entry = |message: &str| Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: message.into(),
+        };
+        // Not a real folder: nothing is written and no file is made.
+        let refused = append_all(&root, "alice", &[entry("refused")], None, || false).unwrap();
+        assert!(refused.is_none());
+        assert!(!log.exists(), "a history.log was made for a refused folder");
+        let asked = std::cell::Cell::new(0);
+        let real = || {
+            asked.set(asked.get() + 1);
+            true
+        };
+        let known = append_all(&root, "alice", &[entry("one")], None, real).unwrap();
+        assert_eq!(asked.get(), 1);
+        // The path still names the file the known end was opened as: written through it.
+        let not_asked = || panic!("asked about the folder with a known end still there");
+        let known = append_all(&root, "alice", &[entry("two")], known, not_asked).unwrap();
+        assert!(known.is_some());
+        // The file is gone (the folder replaced): asked again, and a no writes nothing.
+        std::fs::remove_file(&log).unwrap();
+        let gone = append_all(&root, "alice", &[entry("three")], known, || false).unwrap();
+        assert!(gone.is_none());
+        assert!(
+            !log.exists(),
+            "written through the known end of a removed file"
+        );
     }
 
     #[test]
@@ -402,7 +444,7 @@ mod tests {
         };
         let place = pending.queue(user, entry);
         let (entries, upto, known) = pending.take(user, place).unwrap();
-        let known = append_all(root, user, &entries, known).unwrap();
+        let known = append_all(root, user, &entries, known, || true).unwrap();
         let id = known.as_ref().map(KnownEnd::id);
         pending.written(user, upto, known);
         id

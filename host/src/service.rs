@@ -302,10 +302,9 @@ impl Hearth {
     /// Appends a Hestia history entry (`ID='n' DATE=… LEVEL=… CATEGORY=… MESSAGE=…`) to a
     /// user's `history.log`, under the user's lock so no plugin write is lost. Entries queued
     /// while another request holds the lock are written together (`history::PendingEntries`).
+    /// A user whose folder is gone or not a real folder gets none; that is checked when the
+    /// file must be opened, not while an earlier append's descriptor still names it.
     pub async fn log_history(&self, user: &str, level: &str, category: &str, message: &str) {
-        if self.root.user_dir(user).is_none() {
-            return;
-        }
         let place = self.history.queue(
             user,
             crate::history::Entry {
@@ -321,11 +320,13 @@ impl Hearth {
         let Some((entries, upto, known)) = self.history.take(user, place) else {
             return;
         };
-        let known = crate::history::append_all(self.root.dir(), user, &entries, known)
-            .unwrap_or_else(|error| {
-                tracing::error!(user, %error, "could not write history.log");
-                None
-            });
+        let user_folder_is_real = || self.root.user_dir(user).is_some();
+        let known =
+            crate::history::append_all(self.root.dir(), user, &entries, known, user_folder_is_real)
+                .unwrap_or_else(|error| {
+                    tracing::error!(user, %error, "could not write history.log");
+                    None
+                });
         self.history.written(user, upto, known);
     }
 
