@@ -91,16 +91,19 @@ impl FileState {
 /// `data/users/<user>/history.log` in one write; `known` is where an earlier append left the
 /// file. Returns where this one left it.
 ///
-/// `user_folder_is_real` is asked only when the file must be opened (no `known` end, or the
-/// path no longer leads to the file it was): when it says no (the user is gone, or a link
-/// stands in the folder's place) nothing is written. A known end is written through the
-/// descriptor opened after that check, while the path still names that very file.
+/// `user_folder_is_real` is asked before anything is made at the path: when the file must
+/// be opened (no `known` end, or the file at the path is not as the last append left it)
+/// and before a long file is cut back (which makes a new file there). When it says no (the
+/// user is gone, or a link stands in the folder's place) nothing is written or made. A
+/// known end is written through its descriptor, opened after that check, while the path
+/// leads to that very file: a link put in the folder's place that leads to the same file
+/// does not stop the line, which goes to the file that was checked.
 pub fn append_all(
     root: &Dir,
     user: &str,
     entries: &[Entry],
     known: Option<KnownEnd>,
-    user_folder_is_real: impl FnOnce() -> bool,
+    user_folder_is_real: impl Fn() -> bool,
 ) -> io::Result<Option<KnownEnd>> {
     if entries.is_empty() {
         return Ok(known);
@@ -108,8 +111,8 @@ pub fn append_all(
     let path = format!("data/users/{user}/history.log");
     let still_there =
         |known: &KnownEnd| FileState::at(root, &path).is_ok_and(|now| now == known.state);
-    let (mut file, len, mut id) = match known.filter(still_there) {
-        Some(known) => (known.file, known.state.len, known.id),
+    let (mut file, len, mut id, folder_checked) = match known.filter(still_there) {
+        Some(known) => (known.file, known.state.len, known.id, false),
         None if !user_folder_is_real() => return Ok(None),
         None => {
             let file = root
@@ -124,7 +127,7 @@ pub fn append_all(
             let read = file.read_at(&mut bytes, start)?;
             bytes.truncate(read);
             let id = last_id(&String::from_utf8_lossy(&bytes));
-            (file, len, id)
+            (file, len, id, true)
         }
     };
     let (date, time) = hearth_sdk::render::now_date_time();
@@ -147,8 +150,11 @@ pub fn append_all(
     }
     file.write_all(text.as_bytes())?;
     if len > TRIM_BYTES {
-        // A new file: the next append reads its tail.
-        trim(root, &path)?;
+        // The cut makes a new file at the path, so only in a real folder. A new file: the next
+        // append reads its tail.
+        if folder_checked || user_folder_is_real() {
+            trim(root, &path)?;
+        }
         return Ok(None);
     }
     // Known only when this write is all that changed the file since it was looked at.
@@ -224,8 +230,8 @@ impl PendingEntries {
         Some((entries, queued, queues.take_known(user)))
     }
 
-    /// Marks every entry up to `place` written (or given up on, after a logged error), the
-    /// file left at `known`.
+    /// Marks every entry up to `place` written (or given up on: after a logged error, or for
+    /// a user without a real folder), the file left at `known`.
     pub fn written(&self, user: &str, place: u64, known: Option<KnownEnd>) {
         let mut guard = self.queues();
         let queues = &mut *guard;
@@ -281,6 +287,15 @@ mod tests {
         (dir, users, log, root)
     }
 
+    /// An `Info` entry of the `API` category, as access-key launches are logged.
+    fn entry(message: &str) -> Entry {
+        Entry {
+            level: "Info".into(),
+            category: "API".into(),
+            message: message.into(),
+        }
+    }
+
     #[test]
     fn ids_continue_from_the_last_entry() {
         let (_dir, _, log, root) = alice_root();
@@ -289,11 +304,6 @@ mod tests {
             "ID='7' DATE='2026-01-01' TIME='00:00:00' LEVEL='Info' CATEGORY='System' MESSAGE='x'\n",
         )
         .unwrap();
-        let entry = |message: &str| Entry {
-            level: "Info".into(),
-            category: "API".into(),
-            message: message.into(),
-        };
         append_all(
             &root,
             "alice",
@@ -316,11 +326,6 @@ mod tests {
     #[test]
     fn a_remembered_end_is_used_only_while_the_file_is_as_this_append_left_it() {
         let (_dir, users, log, root) = alice_root();
-        let entry = |message: &str| Entry {
-            level: "Info".into(),
-            category: "API".into(),
-            message: message.into(),
-        };
         let last_id_in_file = || {
             let text = std::fs::read_to_string(&log).unwrap();
             let line = Record::parse_line(text.lines().last().unwrap()).unwrap();
@@ -380,11 +385,6 @@ mod tests {
     #[test]
     fn the_user_folder_is_asked_about_only_when_the_file_is_opened() {
         let (_dir, _users, log, root) = alice_root();
-        let entry = |message: &str| Entry {
-            level: "Info".into(),
-            category: "API".into(),
-            message: message.into(),
-        };
         // Not a real folder: nothing is written and no file is made.
         let refused = append_all(&root, "alice", &[entry("refused")], None, || false).unwrap();
         assert!(refused.is_none());
@@ -400,24 +400,56 @@ mod tests {
         let not_asked = || panic!("asked about the folder with a known end still there");
         let known = append_all(&root, "alice", &[entry("two")], known, not_asked).unwrap();
         assert!(known.is_some());
-        // The file is gone (the folder replaced): asked again, and a no writes nothing.
+        // The file is gone: asked again, and a no makes no new file.
         std::fs::remove_file(&log).unwrap();
         let gone = append_all(&root, "alice", &[entry("three")], known, || false).unwrap();
-        assert!(gone.is_none());
+        assert!(gone.is_none(), "a known end kept for a refused folder");
+        assert!(!log.exists(), "a history.log was made for a refused folder");
+    }
+
+    #[test]
+    fn a_link_in_the_folders_place_gets_no_new_file() {
+        use std::os::unix::fs::MetadataExt;
+        let (dir, users, log, root) = alice_root();
+        // Just under the size at which the file is cut back.
+        let line =
+            "ID='1' DATE='2026-01-01' TIME='00:00:00' LEVEL='Info' CATEGORY='API' MESSAGE='x'\n";
+        let lines = (TRIM_BYTES as usize - 1) / line.len();
+        std::fs::write(&log, line.repeat(lines)).unwrap();
+        let known = append_all(&root, "alice", &[entry("one")], None, || true).unwrap();
+        let inode = std::fs::metadata(&log).unwrap().ino();
+        // The folder moved away, and a link to it put in its place.
+        let moved = dir.path().join("data/users/alice.moved");
+        std::fs::rename(&users, &moved).unwrap();
+        std::os::unix::fs::symlink("alice.moved", &users).unwrap();
+        let refused = || false;
+        let after = append_all(&root, "alice", &[entry("two")], known, refused).unwrap();
+        assert!(after.is_none());
+        let moved_log = moved.join("history.log");
+        assert_eq!(
+            std::fs::metadata(&moved_log).unwrap().ino(),
+            inode,
+            "the file was cut back into a new file through the link"
+        );
+        let text = std::fs::read_to_string(&moved_log).unwrap();
         assert!(
-            !log.exists(),
-            "written through the known end of a removed file"
+            text.ends_with("MESSAGE='two'\n"),
+            "the checked file did not get the line"
+        );
+        let names: Vec<_> = std::fs::read_dir(&moved)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            ["history.log"],
+            "something was made through the link"
         );
     }
 
     #[test]
     fn one_holder_writes_every_queued_entry() {
         let pending = PendingEntries::default();
-        let entry = |message: &str| Entry {
-            level: "Info".into(),
-            category: "API".into(),
-            message: message.into(),
-        };
         let first = pending.queue("alice", entry("one"));
         let second = pending.queue("alice", entry("two"));
         pending.queue("bob", entry("other"));
@@ -437,12 +469,7 @@ mod tests {
     /// Appends one entry for `user` through `pending`, as `Hearth::log_history` does, and
     /// returns the ID it wrote.
     fn log_one(pending: &PendingEntries, root: &Dir, user: &str) -> Option<u64> {
-        let entry = Entry {
-            level: "Info".into(),
-            category: "API".into(),
-            message: "one".into(),
-        };
-        let place = pending.queue(user, entry);
+        let place = pending.queue(user, entry("one"));
         let (entries, upto, known) = pending.take(user, place).unwrap();
         let known = append_all(root, user, &entries, known, || true).unwrap();
         let id = known.as_ref().map(KnownEnd::id);
@@ -455,17 +482,13 @@ mod tests {
         let (_dir, _, _, root) = alice_root();
         let pending = PendingEntries::default();
         assert_eq!(log_one(&pending, &root, "alice"), Some(1));
-        let entry = Entry {
-            level: "Info".into(),
-            category: "API".into(),
-            message: "two".into(),
-        };
-        let place = pending.queue("alice", entry.clone());
+        let two = entry("two");
+        let place = pending.queue("alice", two.clone());
         let (_, upto, known) = pending.take("alice", place).unwrap();
         assert_eq!(known.as_ref().map(KnownEnd::id), Some(1));
         pending.written("alice", upto, known);
         pending.forget("alice");
-        let place = pending.queue("alice", entry);
+        let place = pending.queue("alice", two);
         assert!(pending.take("alice", place).unwrap().2.is_none());
     }
 

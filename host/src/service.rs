@@ -302,8 +302,9 @@ impl Hearth {
     /// Appends a Hestia history entry (`ID='n' DATE=… LEVEL=… CATEGORY=… MESSAGE=…`) to a
     /// user's `history.log`, under the user's lock so no plugin write is lost. Entries queued
     /// while another request holds the lock are written together (`history::PendingEntries`).
-    /// A user whose folder is gone or not a real folder gets none; that is checked when the
-    /// file must be opened, not while an earlier append's descriptor still names it.
+    /// A user whose folder is gone or not a real folder gets no file made: that is checked
+    /// before the file is opened or cut back, not while an earlier append's descriptor is
+    /// still the file at the path (`history::append_all`).
     pub async fn log_history(&self, user: &str, level: &str, category: &str, message: &str) {
         let place = self.history.queue(
             user,
