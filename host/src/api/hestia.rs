@@ -232,7 +232,7 @@ pub fn exec_text(output: &str) -> String {
     text
 }
 
-/// PHP's `empty()` of a string: `""` and `"0"`.
+/// PHP's `empty()` of a string, i.e. its falsiness: `""` and `"0"`.
 fn php_empty(text: &str) -> bool {
     text.is_empty() || text == "0"
 }
@@ -250,7 +250,7 @@ pub fn is_truthy_json(text: &str) -> bool {
         return !empty && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::String(s)) => !(s.is_empty() || s == "0"),
+        Ok(Value::String(s)) => !php_empty(&s),
         Ok(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
         Ok(Value::Bool(b)) => b,
         Ok(Value::Object(_) | Value::Array(_) | Value::Null) | Err(_) => false,
