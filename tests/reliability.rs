@@ -616,11 +616,11 @@ fn a_users_steady_commands_rewrite_its_files_in_place() {
     for email in emails {
         assert!(history.contains(email), "{email} in {history}");
     }
-    assert_no_temporary_file_and_the_store_parses(s, &dir);
+    assert_no_temporary_file_and_the_store_parses(s.data_dir(), &dir);
 }
 
-/// No temporary file is left under `dir`, and the whole store parses.
-fn assert_no_temporary_file_and_the_store_parses(s: &Server, dir: &Path) {
+/// No temporary file is left under `dir`, and the whole store below `data` parses.
+fn assert_no_temporary_file_and_the_store_parses(data: &Path, dir: &Path) {
     let names: Vec<_> = snapshot(dir).into_keys().collect();
     assert!(
         names
@@ -628,7 +628,7 @@ fn assert_no_temporary_file_and_the_store_parses(s: &Server, dir: &Path) {
             .all(|name| !name.to_string_lossy().contains(".tmp")),
         "{names:?}"
     );
-    assert_store_parses(s.data_dir());
+    assert_store_parses(data);
 }
 
 /// The trimmed answer of `v-test-stage USER MODE` for a new user, which must succeed.
@@ -651,6 +651,65 @@ fn only_a_commands_own_stage_is_written_in_place() {
 }
 
 #[test]
+fn a_read_only_file_is_replaced_by_a_rename_when_the_server_cannot_override_permissions() {
+    // Root overrides file permissions, so a 0444 file is read-only only to a server run
+    // without CAP_DAC_OVERRIDE. There the SDK's write in place of the stage's copy is
+    // refused, and the command still succeeds: it falls back to a temporary file and a
+    // rename, which need only the folder to be writable.
+    use std::os::unix::fs::PermissionsExt;
+    let base = temp_dir("hearth-read-only-");
+    let data = base.join("data");
+    init(&data, Some(ADMIN_PASSWORD));
+    let added = run(hearth(&data).args([
+        "call",
+        "v-add-user",
+        "frozen",
+        "Pa55-word-x",
+        "frozen@example.com",
+    ]));
+    assert_eq!(added.code, 0, "{added:?}");
+    let dir = data.join("data/users/frozen");
+    let read_only = std::fs::Permissions::from_mode(0o444);
+    std::fs::set_permissions(dir.join("user.conf"), read_only.clone()).unwrap();
+    let without_override = || {
+        let mut command = Command::new("setpriv");
+        command
+            .arg("--bounding-set=-dac_override,-dac_read_search")
+            .arg("--")
+            .env_remove("HEARTH_DATA_DIR");
+        command
+    };
+    // Without the capability a 0444 file cannot be opened for writing, even by root.
+    let probe = base.join("probe");
+    std::fs::write(&probe, "").unwrap();
+    std::fs::set_permissions(&probe, read_only).unwrap();
+    let opened = run(without_override()
+        .args(["sh", "-c", ": >> \"$1\"", "sh"])
+        .arg(&probe));
+    assert_ne!(opened.code, 0, "the probe was writable: {opened:?}");
+    let changed = run(without_override()
+        .arg(BIN)
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "call",
+            "v-change-user-contact",
+            "frozen",
+            "thawed@example.com",
+        ]));
+    assert_eq!(changed.code, 0, "{changed:?}");
+    let user_conf = std::fs::read_to_string(dir.join("user.conf")).unwrap();
+    assert_eq!(
+        conf::parse_source(&user_conf).unwrap().get("CONTACT"),
+        Some("thawed@example.com"),
+        "{user_conf}"
+    );
+    let history = std::fs::read_to_string(dir.join("history.log")).unwrap();
+    assert!(history.contains("thawed@example.com"), "{history}");
+    assert_no_temporary_file_and_the_store_parses(&data, &dir);
+}
+
+#[test]
 fn a_write_in_place_does_not_follow_a_symbolic_link_and_falls_back_to_a_rename() {
     // Inside its own stage the SDK rewrites a file in place; where the path is a symbolic
     // link it neither writes through the link nor fails, but replaces the link itself with
@@ -670,5 +729,5 @@ fn a_write_in_place_does_not_follow_a_symbolic_link_and_falls_back_to_a_rename()
         b"staged\n",
         "the link's target is untouched"
     );
-    assert_no_temporary_file_and_the_store_parses(s, &dir);
+    assert_no_temporary_file_and_the_store_parses(s.data_dir(), &dir);
 }
