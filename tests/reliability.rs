@@ -669,15 +669,16 @@ fn a_read_only_file_is_replaced_by_a_rename_when_the_server_cannot_override_perm
     ]));
     assert_eq!(added.code, 0, "{added:?}");
     let dir = data.join("data/users/frozen");
-    let read_only = std::fs::Permissions::from_mode(0o444);
-    std::fs::set_permissions(dir.join("user.conf"), read_only.clone()).unwrap();
-    // Root drops the capability with `setpriv`; another user never had it.
+    let user_conf = dir.join("user.conf");
+    let mode = || std::fs::metadata(&user_conf).unwrap().permissions().mode() & 0o777;
+    // Root drops the capability with `setpriv` (from the inherited set too, which some
+    // container runtimes fill); another user never had it.
     let without_override = |program: &str| {
-        use std::os::unix::fs::MetadataExt;
-        let root = std::fs::metadata("/proc/self").is_ok_and(|me| me.uid() == 0);
-        let mut command = if root {
+        // SAFETY: `geteuid` only reads the process's user ID.
+        let mut command = if unsafe { libc::geteuid() } == 0 {
             let mut command = Command::new("setpriv");
             command
+                .arg("--inh-caps=-dac_override,-dac_read_search")
                 .arg("--bounding-set=-dac_override,-dac_read_search")
                 .arg("--")
                 .arg(program);
@@ -688,31 +689,45 @@ fn a_read_only_file_is_replaced_by_a_rename_when_the_server_cannot_override_perm
         command.env_remove("HEARTH_DATA_DIR");
         command
     };
+    let change_contact = |email: &str| {
+        let changed = run(without_override(BIN).arg("--data-dir").arg(&data).args([
+            "call",
+            "v-change-user-contact",
+            "frozen",
+            email,
+        ]));
+        assert_eq!(changed.code, 0, "{email}: {changed:?}");
+        let contact = conf::parse_source(&std::fs::read_to_string(&user_conf).unwrap())
+            .unwrap()
+            .get("CONTACT")
+            .map(str::to_string);
+        assert_eq!(contact.as_deref(), Some(email));
+    };
+    // The command is staged and writes in place: a file written in place keeps its mode,
+    // one made by the fallback gets the default.
+    std::fs::set_permissions(&user_conf, std::fs::Permissions::from_mode(0o640)).unwrap();
+    change_contact("warm@example.com");
+    assert_eq!(mode(), 0o640, "user.conf was not rewritten in place");
     // Without the capability a 0444 file cannot be opened for writing, even by root's
     // processes.
+    let read_only = std::fs::Permissions::from_mode(0o444);
     let probe = base.join("probe");
     std::fs::write(&probe, "").unwrap();
-    std::fs::set_permissions(&probe, read_only).unwrap();
+    std::fs::set_permissions(&probe, read_only.clone()).unwrap();
     let opened = run(without_override("sh")
         .args(["-c", ": >> \"$1\"", "sh"])
         .arg(&probe));
-    assert_ne!(opened.code, 0, "the probe was writable: {opened:?}");
-    let changed = run(without_override(BIN).arg("--data-dir").arg(&data).args([
-        "call",
-        "v-change-user-contact",
-        "frozen",
-        "thawed@example.com",
-    ]));
-    assert_eq!(changed.code, 0, "{changed:?}");
-    let user_conf = std::fs::read_to_string(dir.join("user.conf")).unwrap();
-    assert_eq!(
-        conf::parse_source(&user_conf).unwrap().get("CONTACT"),
-        Some("thawed@example.com"),
-        "{user_conf}"
+    assert!(
+        opened.code != 0 && opened.stderr.contains("Permission denied"),
+        "the probe was writable, or setpriv failed: {opened:?}"
     );
+    std::fs::set_permissions(&user_conf, read_only).unwrap();
+    change_contact("thawed@example.com");
+    assert_ne!(mode(), 0o444, "user.conf was not replaced by the fallback");
     let history = std::fs::read_to_string(dir.join("history.log")).unwrap();
     assert!(history.contains("thawed@example.com"), "{history}");
     assert_no_temporary_file_and_the_store_parses(&data, &dir);
+    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
