@@ -697,11 +697,7 @@ fn a_read_only_file_is_replaced_by_a_rename_when_the_server_cannot_override_perm
             email,
         ]));
         assert_eq!(changed.code, 0, "{email}: {changed:?}");
-        let contact = conf::parse_source(&std::fs::read_to_string(&user_conf).unwrap())
-            .unwrap()
-            .get("CONTACT")
-            .map(str::to_string);
-        assert_eq!(contact.as_deref(), Some(email));
+        assert_eq!(user_value(&data, "frozen", "CONTACT"), email);
     };
     // The command is staged and writes in place: a file written in place keeps its mode,
     // one made by the fallback gets the default.
