@@ -619,6 +619,49 @@ fn a_users_steady_commands_rewrite_its_files_in_place() {
     assert_no_temporary_file_and_the_store_parses(s.data_dir(), &dir);
 }
 
+#[test]
+fn history_entries_are_appended_in_a_stage_until_the_log_is_cut() {
+    // A staged command appends its history entry instead of rewriting the log; the bytes are
+    // those of a rewrite: every earlier line as it was, the entry with the next ID, and past
+    // 300 lines the log cut to its last 250 and the entry, as Hestia keeps it.
+    let s = hostile_server();
+    add_user(s, "chronicle");
+    let path = s.path("data/users/chronicle/history.log");
+    let earlier: String = (1..=298)
+        .map(|id| {
+            format!(
+                "ID='{id}' DATE='2026-01-01' TIME='10:00:00' LEVEL='Info' CATEGORY='System' \
+                 MESSAGE='entry {id}'\n"
+            )
+        })
+        .collect();
+    std::fs::write(&path, &earlier).unwrap();
+    let mut expected: Vec<String> = earlier.lines().map(str::to_string).collect();
+    for id in 299..=302 {
+        let email = format!("contact-{id}@example.com");
+        let response = s.legacy(true, "v-change-user-contact", &["chronicle", &email]);
+        assert_eq!(response.body, "0", "{email}: {response:?}");
+        let history = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = history.lines().collect();
+        let entry = lines.last().unwrap();
+        assert!(entry.starts_with(&format!("ID='{id}' DATE='")), "{entry}");
+        assert!(
+            entry.ends_with(&format!(
+                "LEVEL='Info' CATEGORY='System' MESSAGE='Email address changed (Value: {email}).'"
+            )),
+            "{entry}"
+        );
+        expected.push(entry.to_string());
+        if expected.len() > 301 {
+            expected.drain(..expected.len() - 251);
+        }
+        assert_eq!(lines, expected, "after the entry with ID {id}");
+        assert!(history.ends_with('\n'));
+    }
+    assert_eq!(expected.len(), 251);
+    assert!(expected[0].starts_with("ID='52' "));
+}
+
 /// No temporary file is left under `dir`, and the whole store below `data` parses.
 fn assert_no_temporary_file_and_the_store_parses(data: &Path, dir: &Path) {
     let names: Vec<_> = snapshot(dir).into_keys().collect();

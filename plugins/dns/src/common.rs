@@ -133,9 +133,10 @@ pub fn next_year(date: &str) -> String {
     }
 }
 
-/// The number of lines of a file as `wc -l` counts them (newline characters).
+/// The number of lines of a file as `wc -l` counts them (newline characters; a character
+/// search finds them word by word, faster than a loop over the bytes).
 pub fn line_count(text: &str) -> usize {
-    text.bytes().filter(|&b| b == b'\n').count()
+    text.matches('\n').count()
 }
 
 #[cfg(test)]

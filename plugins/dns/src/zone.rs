@@ -1,6 +1,8 @@
 //! The BIND side: SOA serials (`YYYYMMDDNN`) and the zone file Hestia's `update_domain_zone`
 //! writes to `<HOME>/conf/dns/<DOMAIN>.db`.
 
+use std::borrow::Cow;
+
 use hearth_sdk::conf::Record;
 use hearth_sdk::{Call, CmdError, hosting};
 
@@ -41,34 +43,42 @@ pub fn bump_serial(domain: &mut Record) {
     hosting::set_before(domain, "SERIAL", &serial, "RECORDS");
 }
 
-/// The ASCII form of a host name, keeping a trailing dot.
-fn ascii_host(name: &str) -> String {
+/// The ASCII form of a host name, keeping a trailing dot (borrowed when it is ASCII).
+fn ascii_host(name: &str) -> Cow<'_, str> {
     if name.is_ascii() {
-        return name.to_string();
+        return Cow::Borrowed(name);
     }
     let (body, dot) = match name.strip_suffix('.') {
         Some(body) => (body, "."),
         None => (name, ""),
     };
     match hosting::domain_idn(body) {
-        Ok(ascii) => format!("{ascii}{dot}"),
-        Err(_) => name.to_string(),
+        Ok(ascii) => Cow::Owned(format!("{ascii}{dot}")),
+        Err(_) => Cow::Borrowed(name),
     }
 }
 
-/// A record value as it goes into the zone.
-fn zone_value(rtype: &str, value: &str) -> String {
-    let value = value.replace("%quote%", "'");
+/// A record value as it goes into the zone (borrowed when the zone takes it as it is, as
+/// it does most A and AAAA values).
+fn zone_value<'a>(rtype: &str, value: &'a str) -> Cow<'a, str> {
+    let value = if value.as_bytes().contains(&b'%') {
+        Cow::Owned(value.replace("%quote%", "'"))
+    } else {
+        Cow::Borrowed(value)
+    };
     match rtype {
-        "NS" | "CNAME" | "MX" | "PTR" => ascii_host(&value),
+        "NS" | "CNAME" | "MX" | "PTR" => match ascii_host(&value) {
+            Cow::Borrowed(_) => value,
+            Cow::Owned(ascii) => Cow::Owned(ascii),
+        },
         "SRV" => {
             let mut fields: Vec<String> = value.split_whitespace().map(str::to_string).collect();
             if let Some(target) = fields.last_mut() {
-                *target = ascii_host(target);
+                *target = ascii_host(target).into_owned();
             }
-            fields.join(" ")
+            Cow::Owned(fields.join(" "))
         }
-        "TXT" | "SPF" => txt_value(&value),
+        "TXT" | "SPF" => Cow::Owned(txt_value(&value)),
         _ => value,
     }
 }
@@ -142,6 +152,11 @@ pub fn render(domain: &Record, records: &[Record]) -> String {
          {pad}{serial}\n{pad}7200\n{pad}{retry}\n{pad}1209600\n{pad}180 )\n\n"
     );
     for record in records {
+        // Asked in the order of the record's line, which `Record` finds fastest.
+        let name = record.value("RECORD");
+        let rtype = record.value("TYPE");
+        let priority = record.value("PRIORITY");
+        let value = record.value("VALUE");
         if record.value("SUSPENDED") == "yes" {
             continue;
         }
@@ -149,15 +164,17 @@ pub fn render(domain: &Record, records: &[Record]) -> String {
             "" => zone_ttl,
             ttl => ttl,
         };
-        let rtype = record.value("TYPE");
-        out.push_str(&format!(
-            "{}\t{}\tIN\t{}\t{}\t{}\n",
-            ascii_host(record.value("RECORD")),
-            ttl,
-            rtype,
-            record.value("PRIORITY"),
-            zone_value(rtype, record.value("VALUE")),
-        ));
+        for (part, separator) in [
+            (&*ascii_host(name), '\t'),
+            (ttl, '\t'),
+            ("IN", '\t'),
+            (rtype, '\t'),
+            (priority, '\t'),
+            (&*zone_value(rtype, value), '\n'),
+        ] {
+            out.push_str(part);
+            out.push(separator);
+        }
     }
     out
 }

@@ -375,6 +375,28 @@ fn push_quoted(out: &mut String, value: &str) {
     out.push('\'');
 }
 
+/// What a value holds that its writing must care about, found in one pass over its bytes
+/// (values are short: a plain loop beats setting up a character search for each).
+#[derive(Default)]
+struct ValueBytes {
+    line_break: bool,
+    single_quote: bool,
+}
+
+impl ValueBytes {
+    fn of(value: &str) -> Self {
+        let mut found = Self::default();
+        for &byte in value.as_bytes() {
+            match byte {
+                b'\n' | b'\r' => found.line_break = true,
+                b'\'' => found.single_quote = true,
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
 fn content_lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines()
         .map(str::trim)
@@ -384,12 +406,19 @@ fn content_lines(text: &str) -> impl Iterator<Item = &str> {
 /// Appends `KEY='value'`; a value with a line break cannot be written.
 fn push_pair(out: &mut String, key: &str, value: &str) -> Result<(), ConfError> {
     check_key(key)?;
-    if value.contains(['\n', '\r']) {
+    let bytes = ValueBytes::of(value);
+    if bytes.line_break {
         return Err(ConfError::LineBreak(key.to_string()));
     }
     out.push_str(key);
     out.push('=');
-    push_quoted(out, value);
+    if bytes.single_quote {
+        push_quoted(out, value);
+    } else {
+        out.push('\'');
+        out.push_str(value);
+        out.push('\'');
+    }
     Ok(())
 }
 

@@ -168,12 +168,9 @@ pub fn log_history(
         Err(error) if error.kind() == io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(error.into()),
     };
-    let mut lines: Vec<&str> = text.lines().collect();
-    if lines.len() > HISTORY_MAX_LINES {
-        lines.drain(..lines.len() - HISTORY_KEEP_LINES);
-    }
-    let last_id = lines
-        .last()
+    let last_id = text
+        .lines()
+        .next_back()
         .filter(|line| line.contains("ID="))
         .and_then(|line| line.split('\'').nth(1))
         .and_then(|id| id.parse::<u64>().ok())
@@ -181,16 +178,28 @@ pub fn log_history(
     let (date, time) = crate::render::now_date_time();
     let message = message.replace('\'', "´").replace(['\n', '\r'], " ");
     let entry = format!(
-        "ID='{}' DATE='{date}' TIME='{time}' LEVEL='{level}' CATEGORY='{category}' MESSAGE='{message}'",
+        "ID='{}' DATE='{date}' TIME='{time}' LEVEL='{level}' CATEGORY='{category}' MESSAGE='{message}'\n",
         last_id + 1
     );
-    let mut out = String::with_capacity(text.len() + entry.len() + 1);
+    // A log as this function writes it (each line ending in `\n`, none in `\r`) that needs no
+    // cut gets the same bytes by an append as by a rewrite: inside a stage it is appended.
+    let as_written = text.is_empty() || (text.ends_with('\n') && !text.contains('\r'));
+    if as_written
+        && text.matches('\n').count() <= HISTORY_MAX_LINES
+        && crate::fs::append_staged(history, entry.as_bytes())?
+    {
+        return Ok(());
+    }
+    let mut lines: Vec<&str> = text.lines().collect();
+    if lines.len() > HISTORY_MAX_LINES {
+        lines.drain(..lines.len() - HISTORY_KEEP_LINES);
+    }
+    let mut out = String::with_capacity(text.len() + entry.len());
     for line in lines {
         out.push_str(line);
         out.push('\n');
     }
     out.push_str(&entry);
-    out.push('\n');
     crate::fs::write_atomic(history, out.as_bytes())
 }
 

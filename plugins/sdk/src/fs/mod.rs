@@ -99,6 +99,20 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CmdError> {
     Ok(())
 }
 
+/// Appends `contents` to the file at `path` (created when missing) when it lies in the
+/// command's own staged mount, where the host commits the whole stage or none of it, so the
+/// append is all or nothing as a [`write_atomic`] is. Returns `false` elsewhere, having
+/// written nothing: the caller writes the whole file with [`write_atomic`] instead.
+pub fn append_staged(path: &Path, contents: &[u8]) -> Result<bool, CmdError> {
+    #[cfg(target_os = "wasi")]
+    if wasi::is_staged(path) {
+        write_file(path, contents, true, false)?;
+        return Ok(true);
+    }
+    let _ = (path, contents);
+    Ok(false)
+}
+
 /// Appends one line to a file, creating it when missing.
 pub fn append_line(path: &Path, line: &str) -> Result<(), CmdError> {
     write_file(path, format!("{line}\n").as_bytes(), true, false)?;
